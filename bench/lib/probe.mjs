@@ -1,0 +1,144 @@
+// Small probes: free ports, bounded HTTP GETs, readiness polling, and /proc sampling
+// (RSS and CPU time of a process and its descendants, e.g. an NGINX master and its worker).
+import net from 'node:net';
+import http from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** Ask the kernel for `n` distinct free TCP ports on 127.0.0.1. */
+export async function freePorts(n) {
+  const servers = [];
+  const ports = [];
+  for (let i = 0; i < n; i++) {
+    const srv = net.createServer();
+    await new Promise((res, rej) => { srv.once('error', rej); srv.listen(0, '127.0.0.1', res); });
+    servers.push(srv);
+    ports.push(srv.address().port);
+  }
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** One GET with a time limit; resolves { status, bytes, headers } or rejects. */
+export function httpGet(url, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => { bytes += c.length; });
+      res.on('end', () => resolve({ status: res.statusCode, bytes, headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Poll `url` until it answers 200 or `timeoutMs` passes. `alive()` (optional) lets the caller
+ * abort early when the server process has already exited.
+ */
+export async function waitForHttp(url, { timeoutMs = 10000, alive } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (alive && !alive()) throw new Error('process exited before it answered');
+    try {
+      const r = await httpGet(url, 1000);
+      if (r.status === 200) return r;
+      last = `HTTP ${r.status}`;
+    } catch (e) { last = e.message; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** Check that `url` returns 200 with exactly `size` body bytes. Returns an error string or null. */
+export async function verifyBody(url, size) {
+  try {
+    const r = await httpGet(url, 5000);
+    if (r.status !== 200) return `HTTP ${r.status}`;
+    if (r.bytes !== size) return `body is ${r.bytes} bytes, expected ${size}`;
+    return null;
+  } catch (e) { return e.message; }
+}
+
+function readStat(pid) {
+  // /proc/<pid>/stat: "pid (comm) S ppid ...": split after the last ')' since comm may hold spaces.
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]) };
+}
+
+/** pid plus all its descendants (scans /proc once). */
+export function processTree(rootPid) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const { ppid } = readStat(name);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch { /* raced with exit */ }
+  }
+  const out = [];
+  const stack = [rootPid];
+  while (stack.length) {
+    const p = stack.pop();
+    out.push(p);
+    for (const c of children.get(p) || []) stack.push(c);
+  }
+  return out;
+}
+
+/** Sum of VmRSS (KiB) over a process tree. */
+export function treeRssKiB(pids) {
+  let kib = 0;
+  for (const p of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kib += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return kib;
+}
+
+/** Sum of utime+stime (clock ticks) over a process tree. */
+export function treeCpuTicks(pids) {
+  let t = 0;
+  for (const p of pids) {
+    try { const s = readStat(p); t += s.utime + s.stime; } catch { /* gone */ }
+  }
+  return t;
+}
+
+/** CPUs a process may run on, as the kernel reports it (e.g. "0"), for the pinning check. */
+export function cpusAllowed(pid) {
+  try {
+    const m = /Cpus_allowed_list:\s+(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? m[1] : '?';
+  } catch { return '?'; }
+}
+
+/**
+ * Sample a process tree every `intervalMs` while a run is in progress. Returns { stop() } whose
+ * stop() yields { maxRssKiB, cpuPct } (CPU% of one core over the sampled window).
+ */
+export function startSampler(rootPid, { intervalMs = 200, clkTck = 100 } = {}) {
+  let pids = processTree(rootPid);
+  const t0 = process.hrtime.bigint();
+  const cpu0 = treeCpuTicks(pids);
+  let maxRssKiB = treeRssKiB(pids);
+  let n = 0;
+  const timer = setInterval(() => {
+    if (++n % 10 === 0) pids = processTree(rootPid);
+    maxRssKiB = Math.max(maxRssKiB, treeRssKiB(pids));
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      maxRssKiB = Math.max(maxRssKiB, treeRssKiB(pids));
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cpuPct = secs > 0 ? ((treeCpuTicks(pids) - cpu0) / clkTck / secs) * 100 : 0;
+      return { maxRssKiB, cpuPct };
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// Aggregation (median of runs) and presentation (text table, JSON file).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+export function sizeLabel(bytes) {
+  if (bytes >= 1048576 && bytes % 1048576 === 0) return `${bytes / 1048576} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+/** Collapse the runs of one (size, conns, target) cell into medians. */
+export function summarize(runs) {
+  const ok = runs.filter((r) => !r.error);
+  if (!ok.length) return null;
+  const rpsList = ok.map((r) => r.rps);
+  const med = median(rpsList);
+  const max = (k) => (ok.some((r) => r[k] != null) ? Math.max(...ok.map((r) => r[k] ?? 0)) : null);
+  return {
+    runs: ok.length,
+    failedRuns: runs.length - ok.length,
+    rps: med,
+    p50: median(ok.map((r) => r.p50)),
+    p99: median(ok.map((r) => r.p99)),
+    spreadPct: med ? ((Math.max(...rpsList) - Math.min(...rpsList)) / med) * 100 : 0,
+    cpuPct: median(ok.map((r) => r.cpuPct)),
+    maxRssKiB: max('maxRssKiB'),
+    errors: ok.reduce((a, r) => a + (r.errors || 0), 0),
+  };
+}
+
+const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+function fmtMs(ms) {
+  if (ms == null) return '-';
+  if (ms < 1) return ms.toFixed(3);
+  if (ms < 100) return ms.toFixed(2);
+  return ms.toFixed(1);
+}
+const fmtRatio = (r) => (r == null || !Number.isFinite(r) ? '-' : `${r.toFixed(2)}x`);
+const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
+
+/**
+ * One table for a (size, conns) block. `cells` is { target: { summary, skip } } in target order.
+ * Ratios are against the NGINX proxy row (req/s: higher is better; p99: lower is better).
+ */
+export function formatTable({ size, conns, duration, runs, cells }) {
+  const ng = cells.nginx && cells.nginx.summary;
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'max RSS', 'errors'];
+  const rows = [];
+  const notes = [];
+  for (const [target, cell] of Object.entries(cells)) {
+    const s = cell.summary;
+    if (!s) {
+      rows.push([target, 'skipped', '', '', '', '', '', '', '', '']);
+      if (cell.skip) notes.push(`${target}: ${cell.skip.split('\n')[0]}`);
+      continue;
+    }
+    const isProxy = target !== 'direct';
+    rows.push([
+      target,
+      fmtInt(s.rps),
+      fmtMs(s.p50),
+      fmtMs(s.p99),
+      fmtRatio(ng ? s.rps / ng.rps : null),
+      fmtRatio(ng && ng.p99 ? s.p99 / ng.p99 : null),
+      s.runs > 1 ? `±${(s.spreadPct / 2).toFixed(1)}%` : '-',
+      isProxy && s.cpuPct != null ? `${Math.round(s.cpuPct)}%` : '-',
+      isProxy ? fmtMiB(s.maxRssKiB) : '-',
+      String(s.errors) + (s.failedRuns ? ` (${s.failedRuns} run(s) failed)` : ''),
+    ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cols) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const title = `== ${sizeLabel(size)} body, ${conns} connections, ${duration} s x ${runs} run(s), median ==`;
+  return [title, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes.map((n) => `   note: ${n}`)].join('\n');
+}
+
+/** Write the full result as JSON to `<dir>/<timestamp>.json`; returns the path. */
+export function writeJson(dir, result) {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date(result.startedAt).toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const file = path.join(dir, `${stamp}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  return file;
+}

@@ -1,0 +1,58 @@
+/** Turns the schema's output into the runtime's Config: position-based names and inherited defaults. */
+import type { ParsedConfig } from './schema.js';
+import type { Config, RouteConfig, RouteMatch, UpstreamConfig } from './types.js';
+
+export function normalize(p: ParsedConfig): Config {
+  const upstreams: Record<string, UpstreamConfig> = {};
+  for (const [name, u] of Object.entries(p.upstreams)) {
+    const up: UpstreamConfig = {
+      name,
+      balance: u.balance,
+      pass_host: u.pass_host,
+      keepalive: { ...u.keepalive },
+      timeouts: { ...u.timeouts },
+      retry: { ...u.retry, on: [...new Set(u.retry.on)] },
+      servers: u.servers.map((s) => ({
+        address: s.address.address,
+        host: s.address.host,
+        port: s.address.port,
+        weight: s.weight,
+        backup: s.backup,
+        down: s.down,
+        max_fails: s.max_fails,
+        fail_timeout: s.fail_timeout,
+        max_conns: s.max_conns,
+      })),
+    };
+    if (u.hash) up.hash = { ...u.hash };
+    if (u.host !== undefined) up.host = u.host;
+    upstreams[name] = up;
+  }
+  return {
+    listeners: p.listeners.map((l, i) => ({
+      name: l.name ?? `listener-${i}`,
+      address: l.address.address,
+      host: l.address.host,
+      port: l.address.port,
+    })),
+    routes: p.routes.map((r, i): RouteConfig => {
+      const match: RouteMatch = {};
+      if (r.match.host !== undefined) match.host = r.match.host;
+      if (r.match.path_prefix !== undefined) match.path_prefix = r.match.path_prefix;
+      if (r.match.path !== undefined) match.path = r.match.path;
+      if (r.match.methods !== undefined) match.methods = [...new Set(r.match.methods)];
+      if (r.match.headers !== undefined) match.headers = r.match.headers;
+      return {
+        name: r.name ?? `route-${i}`,
+        match,
+        upstream: r.upstream,
+        strip_prefix: r.strip_prefix,
+        client_max_body_size: r.client_max_body_size ?? p.client_max_body_size,
+      };
+    }),
+    upstreams,
+    shutdown_timeout: p.shutdown_timeout,
+    forwarded: p.forwarded,
+    access_log: { ...p.access_log },
+  };
+}

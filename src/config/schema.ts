@@ -1,0 +1,71 @@
+/**
+ * The whole configuration vocabulary. This is the single source of truth: the loader validates
+ * against it and docs/config-reference.md is generated from it (`npm run docs`).
+ */
+import { bool, list, object, oneOf, optional, record, string, type Infer } from './schema-dsl.js';
+import { address, duration, size } from './schema-units.js';
+import { routeSchema } from './schema-route.js';
+import { upstreamSchema } from './schema-upstream.js';
+
+export const listenerSchema = object(
+  {
+    name: optional(
+      string({
+        defaultText: '`listener-<index>`',
+        doc: 'Names the listener in logs and metrics; useful once there is more than one.',
+      }),
+    ),
+    address: address({
+      minPort: 0,
+      doc: 'Where to accept client connections, as `host:port`: `0.0.0.0:8080` for every IPv4 interface, `127.0.0.1:8080` for local clients only, `[::]:8080` for IPv6. Port 0 picks a free port (for tests).',
+    }),
+  },
+  { type: 'listener', doc: 'An address the gateway accepts HTTP connections on.' },
+);
+
+export const configSchema = object(
+  {
+    listeners: list(listenerSchema, {
+      min: 1,
+      type: 'list of listeners',
+      doc: 'Addresses to accept connections on. At least one; names and addresses must be unique.',
+    }),
+    routes: list(routeSchema, {
+      default: [],
+      type: 'list of routes',
+      doc: 'Rules that pick an upstream for each request, tried in order; the first match wins. Requests that match no route get 404. Put specific routes first and a catch-all (`match: { path_prefix: / }`) last.',
+    }),
+    upstreams: record(upstreamSchema, {
+      default: {},
+      type: 'mapping of name to upstream',
+      keyName: 'name',
+      doc: 'Named pools of backend servers. Routes refer to them by name.',
+    }),
+    client_max_body_size: size({
+      default: '1MiB',
+      doc: 'Default limit on request body size for routes that set none; bigger requests get 413 before reaching a server. Protects servers from huge uploads. 0 means no limit.',
+    }),
+    shutdown_timeout: duration({
+      default: '30s',
+      doc: 'On SIGTERM/SIGINT the gateway stops accepting connections and lets requests in flight finish for at most this long. Set it a little above your slowest normal request, and below the kill timeout of your process manager.',
+    }),
+    forwarded: oneOf(['x-forwarded', 'rfc7239'] as const, {
+      default: 'x-forwarded',
+      doc: 'How the client address and protocol are passed to servers. `x-forwarded`: X-Forwarded-For/-Proto/-Host, which most frameworks read. `rfc7239`: also the standard `Forwarded` header.',
+    }),
+    access_log: object(
+      {
+        enabled: bool({ default: true, doc: 'Write one line per request. Turn it off when another layer already logs requests.' }),
+        path: string({
+          default: '-',
+          doc: 'Where to write it: `-` or `stdout` for standard output (containers, systemd), otherwise a file path (appended to).',
+        }),
+      },
+      { default: {}, doc: 'The request log.' },
+    ),
+  },
+  { type: 'configuration', doc: 'The configuration file.' },
+);
+
+/** What the schema produces, before names and defaults that depend on position are filled in. */
+export type ParsedConfig = Infer<typeof configSchema>;

@@ -1,0 +1,175 @@
+import { performance } from 'node:perf_hooks';
+import type { Config } from './config/types.js';
+import { validateConfig, formatIssue, type ConfigIssue } from './config/load.js';
+import { HeadwaterError } from './errors.js';
+import type { BalancerDeps } from './balancer/types.js';
+import { RouteTable } from './router/router.js';
+import { HostRegistry } from './upstream/registry.js';
+import { PoolSet } from './transport/pools.js';
+import { RetryPolicy } from './proxy/retry-policy.js';
+import type { Runtime } from './proxy/handler.js';
+import { HttpListener } from './server/listener.js';
+import { AccessLog } from './observability/access-log.js';
+import { channels } from './observability/events.js';
+
+/** Knobs for embedding and tests; a CLI user never needs them. */
+export interface GatewayOptions {
+  /** Clock in ms (default performance.now). */
+  now?: () => number;
+  /** Uniform [0,1) source for balancers (default Math.random). */
+  random?: () => number;
+  /** Write the access log as configured (default true). Tests may turn it off. */
+  accessLog?: boolean;
+}
+
+/** A configuration was refused; `issues` lists every problem, as `headwater check` prints them. */
+export class ConfigError extends HeadwaterError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super('HW_ERR_CONFIG', `invalid configuration:\n${issues.map(formatIssue).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+/** Validate a user config object (the YAML vocabulary) or pass through an already normalized one. */
+export function toConfig(input: unknown): Config {
+  const r = validateConfig(input, '<config>');
+  if (!r.ok) throw new ConfigError(r.issues);
+  return r.config;
+}
+
+/**
+ * The running gateway: listeners, the current runtime (router, upstream groups, pools), and the
+ * host registry that keeps server state across reloads. Reload swaps the runtime atomically.
+ */
+export class Gateway {
+  #runtime: Runtime;
+  #listeners = new Map<string, HttpListener>();
+  readonly #hosts = new HostRegistry();
+  readonly #pools = new PoolSet();
+  readonly #deps: BalancerDeps;
+  readonly #opts: GatewayOptions;
+  #log: AccessLog | undefined;
+  #logKey = '';
+  #closed = false;
+
+  constructor(config: Config, opts: GatewayOptions = {}) {
+    this.#opts = opts;
+    const now = opts.now ?? (() => performance.now());
+    this.#deps = { now, random: opts.random ?? Math.random };
+    this.#runtime = this.#build(config);
+  }
+
+  get config(): Config {
+    return this.#runtime.config;
+  }
+
+  #build(config: Config): Runtime {
+    const groups = this.#hosts.build(config, this.#deps);
+    const pools = this.#pools.build(groups.values());
+    const retry = new Map<string, RetryPolicy>();
+    for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
+    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now };
+  }
+
+  #applyLog(config: Config): void {
+    const want = this.#opts.accessLog !== false && config.access_log.enabled;
+    const key = want ? config.access_log.path : '';
+    if (key === this.#logKey) return;
+    this.#log?.close();
+    this.#log = want ? new AccessLog({ path: config.access_log.path }) : undefined;
+    this.#logKey = key;
+  }
+
+  /** Bind every listener. Rejects (and closes what was opened) if one cannot bind. */
+  async start(): Promise<void> {
+    this.#applyLog(this.#runtime.config);
+    try {
+      await this.#openListeners(this.#runtime.config);
+    } catch (err) {
+      await this.close(0);
+      throw err;
+    }
+    channels.lifecycle.publish({ level: 'info', msg: 'started', listeners: this.addresses() });
+  }
+
+  /** Bind listeners the config adds. All or nothing: on failure the ones just opened are closed. */
+  async #openListeners(config: Config): Promise<void> {
+    const added: string[] = [];
+    try {
+      for (const lc of config.listeners) {
+        const key = `${lc.host}|${lc.port}`;
+        if (this.#listeners.has(key)) continue;
+        const l = new HttpListener(lc, () => this.#runtime);
+        await l.listen();
+        this.#listeners.set(key, l);
+        added.push(key);
+      }
+    } catch (err) {
+      for (const key of added) {
+        void this.#listeners.get(key)?.close(0);
+        this.#listeners.delete(key);
+      }
+      throw err;
+    }
+  }
+
+  /** Close listeners the config no longer has; their in-flight requests may finish. */
+  #closeRemovedListeners(config: Config): void {
+    const wanted = new Set(config.listeners.map((l) => `${l.host}|${l.port}`));
+    for (const [key, l] of this.#listeners) {
+      if (wanted.has(key)) continue;
+      this.#listeners.delete(key);
+      void l.close(config.shutdown_timeout);
+    }
+  }
+
+  /** Where each listener is bound (port filled in when the config said 0). */
+  addresses(): Array<{ name: string; host: string; port: number; url: string }> {
+    return [...this.#listeners.values()].map((l) => {
+      const host = l.config.host.includes(':') ? `[${l.config.host}]` : l.config.host;
+      return { name: l.config.name, host: l.config.host, port: l.port, url: `http://${host}:${l.port}` };
+    });
+  }
+
+  /**
+   * Apply a new configuration. Input is validated exactly like `headwater check`; an invalid one
+   * throws ConfigError and the running configuration stays. In-flight requests finish on the old one.
+   */
+  async reload(input: Config | unknown, prevalidated = false): Promise<void> {
+    if (this.#closed) throw new HeadwaterError('HW_ERR_SHUTTING_DOWN');
+    let config: Config;
+    try {
+      config = prevalidated ? (input as Config) : toConfig(input);
+    } catch (err) {
+      if (err instanceof ConfigError) channels.reload.publish({ ok: false, issues: err.issues.map(formatIssue) });
+      throw err;
+    }
+    await this.#openListeners(config);
+    this.#runtime = this.#build(config);
+    this.#closeRemovedListeners(config);
+    this.#applyLog(config);
+    channels.reload.publish({ ok: true });
+  }
+
+  /** Graceful stop: no new connections, in-flight requests get `graceMs` (default shutdown_timeout). */
+  async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
+    this.#listeners.clear();
+    await this.#pools.close(0);
+    this.#log?.close();
+    this.#log = undefined;
+  }
+}
+
+/**
+ * Start a gateway from a configuration object written in the same vocabulary as headwater.yaml.
+ * Resolves once every listener is bound.
+ */
+export async function createGateway(config: unknown, opts: GatewayOptions = {}): Promise<Gateway> {
+  const gw = new Gateway(toConfig(config), opts);
+  await gw.start();
+  return gw;
+}

@@ -1,0 +1,73 @@
+import diagnostics from 'node:diagnostics_channel';
+
+/**
+ * The one event path for every state change worth seeing. The core publishes on these channels;
+ * the access log, metrics, the admin API and the dashboard subscribe. The core never imports them.
+ * Publishing costs nothing when no one subscribes (check `hasSubscribers` before building payloads).
+ */
+export const channels = {
+  /** A request finished (any outcome): payload is an AccessRecord. */
+  request: diagnostics.channel('headwater:request'),
+  /** A server became unavailable or available again: payload is HostEvent. */
+  host: diagnostics.channel('headwater:host'),
+  /** An attempt failed and the request moves to another server: payload is RetryEvent. */
+  retry: diagnostics.channel('headwater:retry'),
+  /** A configuration was applied or refused: payload is ReloadEvent. */
+  reload: diagnostics.channel('headwater:reload'),
+  /** Gateway lifecycle and warnings that are not tied to one request: payload is LifecycleEvent. */
+  lifecycle: diagnostics.channel('headwater:lifecycle'),
+};
+
+/** What one attempt at one server did, in the order tried. */
+export interface AttemptRecord {
+  server: string;
+  /** ok | error | timeout | invalid_header | http_NNN | client_abort */
+  outcome: string;
+  status?: number;
+  /** ms from dispatch to response headers */
+  header_ms?: number;
+  /** ms the attempt took in total */
+  ms: number;
+}
+
+/** One line of the access log. */
+export interface AccessRecord {
+  time: string;
+  client: string;
+  method: string;
+  path: string;
+  host: string | undefined;
+  status: number;
+  bytes: number;
+  duration_ms: number;
+  route: string | undefined;
+  upstream: string | undefined;
+  tries: AttemptRecord[];
+  /** Error code when the gateway produced or cut the response. */
+  code?: string;
+}
+
+export interface HostEvent {
+  upstream: string;
+  server: string;
+  state: 'up' | 'down';
+  reason: string;
+}
+
+export interface RetryEvent {
+  upstream: string;
+  from: string;
+  reason: string;
+  attempt: number;
+}
+
+export interface ReloadEvent {
+  ok: boolean;
+  issues?: string[];
+}
+
+export interface LifecycleEvent {
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  [key: string]: unknown;
+}

@@ -1,0 +1,84 @@
+import type { IncomingMessage } from 'node:http';
+import { HeadwaterError } from '../errors.js';
+
+/**
+ * The request body as the attempt loop sees it. Small bodies are read whole into memory (up to
+ * the upstream's retry buffer) so they can be replayed on another server; larger ones stream
+ * from the client with backpressure and can be sent once only. The size limit
+ * (client_max_body_size) is enforced while reading, whatever the framing.
+ */
+export interface RequestBody {
+  /** A body for undici's dispatch: null, a Buffer, or a one-shot async iterable. */
+  take(): Buffer | AsyncIterable<Buffer> | null;
+  /** Can `take()` be called again (for a retry)? */
+  readonly replayable: boolean;
+}
+
+const EMPTY: RequestBody = { take: () => null, replayable: true };
+
+/** Does this request carry a body at all (RFC 9112 6.3: Transfer-Encoding or Content-Length > 0)? */
+export function hasBody(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) return true;
+  const cl = req.headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+/**
+ * Read up to `bufferLimit` bytes. Resolves with a replayable body when the whole body fits, else
+ * with a streaming body that yields what was read and then the rest. Rejects with
+ * HW_ERR_BODY_TOO_LARGE past `maxSize` (0 = unlimited) and HW_ERR_CLIENT_ABORT if the client goes.
+ */
+export async function readBody(req: IncomingMessage, bufferLimit: number, maxSize: number): Promise<RequestBody> {
+  if (!hasBody(req)) {
+    // Nothing to read; still let Node finish the (empty) message.
+    req.resume();
+    return EMPTY;
+  }
+  const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const tooBig = (n: number) => maxSize > 0 && n > maxSize;
+  for (;;) {
+    const r = await nextChunk(it);
+    if (r.done) {
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      return { take: () => whole, replayable: true };
+    }
+    size += r.value.length;
+    if (tooBig(size)) throw new HeadwaterError('HW_ERR_BODY_TOO_LARGE');
+    chunks.push(r.value);
+    if (size > bufferLimit) break;
+  }
+  // A streaming body may be handed to several attempts as long as none has started reading it
+  // (a connect failure reads nothing), so retries stay possible until the first byte is sent.
+  let pulled = false;
+  async function* stream(): AsyncGenerator<Buffer> {
+    pulled = true;
+    for (const c of chunks.splice(0)) yield c;
+    for (;;) {
+      const r = await nextChunk(it);
+      if (r.done) return;
+      size += r.value.length;
+      if (tooBig(size)) throw new HeadwaterError('HW_ERR_BODY_TOO_LARGE');
+      yield r.value;
+    }
+  }
+  return {
+    take() {
+      if (pulled) throw new HeadwaterError('HW_ERR_INTERNAL', 'request body already sent');
+      return stream();
+    },
+    get replayable() {
+      return !pulled;
+    },
+  };
+}
+
+async function nextChunk(it: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
+  try {
+    return await it.next();
+  } catch (err) {
+    throw new HeadwaterError('HW_ERR_CLIENT_ABORT', undefined, { cause: err });
+  }
+}

@@ -1,0 +1,234 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from 'undici';
+import type { Config, RouteConfig } from '../config/types.js';
+import { HeadwaterError, type ErrorCode } from '../errors.js';
+import type { PickContext } from '../balancer/types.js';
+import type { Host } from '../upstream/host.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import type { Router } from '../router/router.js';
+import { parseTarget, stripPrefix } from '../router/path.js';
+import { isFailure, recordOutcome } from '../health/passive/outcomes.js';
+import { recordLatency } from '../upstream/latency.js';
+import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
+import { readBody, type RequestBody } from './body.js';
+import { upstreamRequestHeaders } from './headers.js';
+import { runAttempt } from './attempt.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { sendError } from './respond.js';
+
+/** One applied configuration: everything a request needs, swapped atomically on reload. */
+export interface Runtime {
+  readonly config: Config;
+  readonly router: Router<RouteConfig>;
+  readonly groups: ReadonlyMap<string, UpstreamGroup>;
+  readonly pools: ReadonlyMap<Host, Pool>;
+  readonly retry: ReadonlyMap<string, RetryPolicy>;
+  /** Injected clock in ms. */
+  now(): number;
+}
+
+/** Per-request state handed to the balancer; one object per request. */
+class RequestPick implements PickContext {
+  readonly excluded = new Set<Host>();
+  now = 0;
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly clientIp: string,
+    readonly req: IncomingMessage,
+  ) {}
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+}
+
+/** The client address without the IPv4-mapped prefix. */
+export function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** Find the route for a request (used by the listener for Expect: 100-continue too). */
+export function routeFor(rt: Runtime, req: IncomingMessage): { route: RouteConfig | undefined; path: string; query: string } | undefined {
+  const target = parseTarget(req.url ?? '');
+  if (!target) return undefined;
+  const route = rt.router.match({
+    method: req.method ?? 'GET',
+    host: req.headers.host,
+    path: target.path,
+    header: (n) => {
+      const v = req.headers[n];
+      return Array.isArray(v) ? v[0] : v;
+    },
+  });
+  return { route, ...target };
+}
+
+/**
+ * The proxy handler: route, read the body as policy requires, then the attempt loop (pick a
+ * server, forward, on a retryable failure try the next one), and one access record at the end.
+ */
+export async function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): Promise<void> {
+  const start = rt.now();
+  const method = req.method ?? 'GET';
+  const tries: AttemptRecord[] = [];
+  let routeName: string | undefined;
+  let upstreamName: string | undefined;
+  let status = 0;
+  let bytes = 0;
+  let code: ErrorCode | undefined;
+
+  const fail = (c: ErrorCode, close = false) => {
+    code = c;
+    status = sendError(res, c, close);
+  };
+
+  try {
+    const found = routeFor(rt, req);
+    if (!found || (req.headers.host === undefined && req.httpVersionMinor >= 1)) fail('HW_ERR_BAD_REQUEST', true);
+    else if (!found.route) fail('HW_ERR_NO_ROUTE');
+    else {
+      const route = found.route;
+      routeName = route.name;
+      upstreamName = route.upstream;
+      const group = rt.groups.get(route.upstream)!;
+      const up = group.config;
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (route.client_max_body_size > 0 && declared > route.client_max_body_size) {
+        fail('HW_ERR_BODY_TOO_LARGE', true);
+      } else {
+        const body = await readBody(req, up.retry.buffer, route.client_max_body_size);
+        const path = (route.strip_prefix && route.match.path_prefix ? stripPrefix(found.path, route.match.path_prefix) : found.path) + found.query;
+        const r = await attemptLoop(rt, group, req, res, body, method, path, proto, tries);
+        status = r.status;
+        bytes = r.bytes;
+        code = r.code;
+      }
+    }
+  } catch (err) {
+    const c = err instanceof HeadwaterError ? err.code : 'HW_ERR_INTERNAL';
+    if (c === 'HW_ERR_CLIENT_ABORT') {
+      code = c;
+      status = 499;
+    } else fail(c, c === 'HW_ERR_BODY_TOO_LARGE');
+    if (c === 'HW_ERR_INTERNAL') channels.lifecycle.publish({ level: 'error', msg: 'internal error', err: String(err) });
+  }
+
+  if (channels.request.hasSubscribers) {
+    const rec: AccessRecord = {
+      time: new Date().toISOString(),
+      client: clientAddress(req),
+      method,
+      path: req.url ?? '',
+      host: req.headers.host,
+      status,
+      bytes,
+      duration_ms: Math.round((rt.now() - start) * 1000) / 1000,
+      route: routeName,
+      upstream: upstreamName,
+      tries,
+    };
+    if (code) rec.code = code;
+    channels.request.publish(rec);
+  }
+}
+
+interface LoopResult {
+  status: number;
+  bytes: number;
+  code?: ErrorCode;
+}
+
+async function attemptLoop(
+  rt: Runtime,
+  group: UpstreamGroup,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: RequestBody,
+  method: string,
+  path: string,
+  proto: 'http' | 'https',
+  tries: AttemptRecord[],
+): Promise<LoopResult> {
+  const up = group.config;
+  const policy = rt.retry.get(up.name)!;
+  const clientIp = clientAddress(req);
+  const ctx = new RequestPick(method, req.url ?? '/', clientIp, req);
+  const started = rt.now();
+  ctx.now = started;
+  let host = group.pick(ctx);
+  if (!host) return { status: sendError(res, 'HW_ERR_NO_HEALTHY_UPSTREAM'), bytes: 0, code: 'HW_ERR_NO_HEALTHY_UPSTREAM' };
+  let lastCode: ErrorCode = 'HW_ERR_NO_HEALTHY_UPSTREAM';
+
+  while (host) {
+    ctx.excluded.add(host);
+    const current: Host = host;
+    host = undefined;
+    const upstreamHost = up.pass_host === 'pass' ? (req.headers.host ?? current.address) : up.pass_host === 'node' ? current.address : up.host!;
+    const headers = upstreamRequestHeaders(req.rawHeaders, {
+      clientIp,
+      proto,
+      host: req.headers.host,
+      upstreamHost,
+      rfc7239: rt.config.forwarded === 'rfc7239',
+    });
+    const attemptNo = tries.length + 1;
+    const mayRetry = (outcome: string, beforeSend: boolean) =>
+      policy.shouldRetry(outcome as never, {
+        attempt: attemptNo,
+        elapsedMs: rt.now() - started,
+        method,
+        bodyReplayable: body.replayable,
+        committed: false,
+        beforeSend,
+      });
+    current.state.inflight++;
+    current.state.requests++;
+    const result = await runAttempt({
+      pool: rt.pools.get(current)!,
+      method,
+      path,
+      headers,
+      body: body.take(),
+      keepAlive: up.keepalive.max_idle > 0,
+      res,
+      now: rt.now,
+      retryOnStatus: (st) => {
+        if (!policy.retriesStatus(st) || !mayRetry(`http_${st}`, false)) return false;
+        ctx.now = rt.now();
+        host = group.pick(ctx);
+        return host !== undefined;
+      },
+    });
+    current.state.inflight--;
+    const now = rt.now();
+    const outcome = result.failure?.outcome ?? (result.status !== undefined && policy.retriesStatus(result.status) ? (`http_${result.status}` as const) : 'ok');
+    if (result.headerMs !== undefined) recordLatency(current.state, result.headerMs, now);
+    if (outcome !== 'client_abort') recordOutcome(current, isFailure(outcome, up.retry.on), now, group.sole, outcome);
+    const rec: AttemptRecord = { server: current.address, outcome, ms: Math.round(result.ms * 1000) / 1000 };
+    if (result.status !== undefined) rec.status = result.status;
+    if (result.headerMs !== undefined) rec.header_ms = Math.round(result.headerMs * 1000) / 1000;
+    tries.push(rec);
+
+    if (!result.failure) return { status: result.status ?? 0, bytes: result.bytes };
+    const f = result.failure;
+    if (f.outcome === 'client_abort') return { status: 499, bytes: result.bytes, code: 'HW_ERR_CLIENT_ABORT' };
+    if (f.code === 'HW_ERR_BODY_TOO_LARGE') return { status: sendError(res, f.code, true), bytes: 0, code: f.code };
+    if (result.committed) {
+      // The client already has a status line: all we can do is cut the response short.
+      res.destroy();
+      return { status: result.status ?? 502, bytes: result.bytes, code: f.code };
+    }
+    lastCode = f.code;
+    if (host === undefined && mayRetry(f.outcome, f.beforeSend)) {
+      ctx.now = now;
+      host = group.pick(ctx);
+    }
+    if (host && channels.retry.hasSubscribers) {
+      channels.retry.publish({ upstream: up.name, from: current.address, reason: f.outcome, attempt: attemptNo });
+    }
+  }
+  return { status: sendError(res, lastCode), bytes: 0, code: lastCode };
+}
+

@@ -1,0 +1,55 @@
+import type { RetryConfig, RetryCondition } from '../config/types.js';
+import type { AttemptOutcome } from '../health/passive/outcomes.js';
+
+/** Methods safe to send twice (RFC 9110 9.2.2). POST, PATCH, LOCK and the rest are not. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Where a request stands when an attempt has failed. */
+export interface RetryState {
+  /** Attempts made so far (1 after the first). */
+  attempt: number;
+  elapsedMs: number;
+  method: string;
+  /** Can the request body be sent again? */
+  bodyReplayable: boolean;
+  /** Has any byte of a response reached the client? */
+  committed: boolean;
+  /** Did the failure happen before the request was sent (connect error)? */
+  beforeSend: boolean;
+}
+
+/**
+ * The one place that decides whether a failed attempt may be tried on another server
+ * (NGINX proxy_next_upstream semantics): the failure must be in `on`, the method idempotent
+ * unless `non_idempotent` (or the request never left: connect failure), the body replayable, nothing sent to the client, and the attempt
+ * count and elapsed time within `tries` and `timeout`.
+ */
+export class RetryPolicy {
+  readonly #cfg: RetryConfig;
+  readonly #on: ReadonlySet<string>;
+
+  constructor(cfg: RetryConfig) {
+    this.#cfg = cfg;
+    this.#on = new Set<string>(cfg.on);
+  }
+
+  /** Is this HTTP status one the upstream asked to retry on (http_502 in `on`)? */
+  retriesStatus(status: number): boolean {
+    return this.#on.has(`http_${status}`);
+  }
+
+  /** May the request move on after this outcome? (Availability of another server is checked by the caller.) */
+  shouldRetry(outcome: AttemptOutcome, s: RetryState): boolean {
+    if (outcome === 'ok' || outcome === 'client_abort') return false;
+    if (!this.#on.has(outcome as RetryCondition)) {
+      // invalid_header is part of `error` unless listed on its own (NGINX lists it apart; we are lenient).
+      if (!(outcome === 'invalid_header' && this.#on.has('error'))) return false;
+    }
+    if (s.committed || !s.bodyReplayable) return false;
+    // Like NGINX: a non-idempotent request is never passed on once it was sent to a server.
+    if (!this.#cfg.non_idempotent && !s.beforeSend && !IDEMPOTENT.has(s.method)) return false;
+    if (this.#cfg.tries > 0 && s.attempt >= this.#cfg.tries) return false;
+    if (this.#cfg.timeout > 0 && s.elapsedMs >= this.#cfg.timeout) return false;
+    return true;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Request-target handling done once, before routing, so that routing and the upstream see the
+ * same path. Dot segments are resolved (NGINX does the same) so that `/api/../admin` cannot slip
+ * past a `path_prefix: /api/` route and reach `/admin` on the upstream.
+ */
+
+export interface Target {
+  /** Path without the query, dot segments resolved. */
+  path: string;
+  /** '' or '?...' */
+  query: string;
+}
+
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
+/** Parse an origin-form request target. Returns undefined when it must be refused with 400. */
+export function parseTarget(url: string): Target | undefined {
+  if (url.length === 0 || url.charCodeAt(0) !== 47 /* / */) return undefined;
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  const query = q === -1 ? '' : url.slice(q);
+  if (path.includes('#')) return undefined;
+  if (DOT_SEGMENT.test(path)) {
+    const resolved = resolveDotSegments(path);
+    if (resolved === undefined) return undefined;
+    path = resolved;
+  }
+  return { path, query };
+}
+
+/** RFC 3986 5.2.4, treating %2e as '.'; undefined when the path climbs above the root. */
+export function resolveDotSegments(path: string): string | undefined {
+  const parts = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) {
+    const seg = parts[i]!.toLowerCase().replaceAll('%2e', '.');
+    if (seg === '.') {
+      if (i === parts.length - 1) out.push('');
+      continue;
+    }
+    if (seg === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+      if (i === parts.length - 1) out.push('');
+      continue;
+    }
+    out.push(parts[i]!);
+  }
+  return '/' + out.join('/');
+}
+
+/** Remove a matched prefix, keeping an absolute path: /api/users - /api/ -> /users. */
+export function stripPrefix(path: string, prefix: string): string {
+  if (!path.startsWith(prefix)) return path;
+  const rest = path.slice(prefix.length);
+  if (rest.length === 0) return '/';
+  return rest.charCodeAt(0) === 47 ? rest : '/' + rest;
+}

@@ -1,0 +1,110 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { ListenerConfig } from '../config/types.js';
+import { errorBody } from '../errors.js';
+import { handleRequest, routeFor, type Runtime } from '../proxy/handler.js';
+import { sendError } from '../proxy/respond.js';
+import { channels } from '../observability/events.js';
+
+/**
+ * One HTTP/1.1 listener. It reads the current runtime at the start of each request, so a reload
+ * swaps configuration without touching requests already in flight.
+ */
+export class HttpListener {
+  readonly config: ListenerConfig;
+  readonly #server: http.Server;
+  readonly #sockets = new Set<Socket>();
+  #inflight = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(config: ListenerConfig, runtime: () => Runtime) {
+    this.config = config;
+    this.#server = http.createServer({
+      keepAliveTimeout: 60_000,
+      headersTimeout: 30_000,
+      requestTimeout: 0,
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      insecureHTTPParser: false,
+    });
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.sendDate = false;
+      this.#inflight++;
+      const rt = runtime();
+      handleRequest(rt, req, res, 'http')
+        .catch((err) => channels.lifecycle.publish({ level: 'error', msg: 'request handler failed', err: String(err) }))
+        .finally(() => {
+          if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        });
+    };
+    this.#server.on('request', onRequest);
+    // Expect: 100-continue is answered here: refuse early (no route, too large) or invite the body.
+    this.#server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const rt = runtime();
+      const found = routeFor(rt, req);
+      const route = found?.route;
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (route && !(route.client_max_body_size > 0 && declared > route.client_max_body_size)) {
+        res.writeContinue();
+      } else if (route) {
+        res.sendDate = false;
+        sendError(res, 'HW_ERR_BODY_TOO_LARGE', true);
+        return;
+      }
+      onRequest(req, res);
+    });
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = status === 400 ? errorBody('HW_ERR_BAD_REQUEST') : `${status}\n`;
+      const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      channels.lifecycle.publish({ level: 'info', msg: 'malformed request refused', code: err.code, status });
+    });
+    this.#server.on('connection', (s: Socket) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+  }
+
+  /** Bind; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`listener ${this.config.name}: cannot listen on ${this.config.address}: ${err.message}`));
+      this.#server.once('error', onError);
+      this.#server.listen({ host: this.config.host, port: this.config.port }, () => {
+        this.#server.off('error', onError);
+        const a = this.#server.address();
+        resolve(typeof a === 'object' && a ? a.port : this.config.port);
+      });
+    });
+  }
+
+  get port(): number {
+    const a = this.#server.address();
+    return typeof a === 'object' && a ? a.port : this.config.port;
+  }
+
+  /**
+   * Stop accepting, close idle keep-alive connections, let in-flight requests finish within
+   * `graceMs`, then cut what is left.
+   */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#server.closeIdleConnections();
+    if (this.#inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#idleWaiters.push(r)),
+        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#server.closeAllConnections();
+    for (const s of this.#sockets) s.destroy();
+    await closed;
+  }
+}

@@ -1,0 +1,75 @@
+import { Pool } from 'undici';
+import type { UpstreamConfig } from '../config/types.js';
+import type { Host } from '../upstream/host.js';
+
+/**
+ * One undici Pool per upstream server (keep-alive connections, driven through `dispatch`), keyed
+ * by server address and the connection settings that shape it. Pools survive reloads when their
+ * key does not change; pools no longer used are closed gracefully (in-flight requests finish).
+ */
+export class PoolSet {
+  #pools = new Map<string, Pool>();
+
+  /** Pools for every server of the given upstreams; reuses existing ones, returns the map by host. */
+  build(groups: Iterable<{ config: UpstreamConfig; hosts: readonly Host[] }>): Map<Host, Pool> {
+    const next = new Map<string, Pool>();
+    const byHost = new Map<Host, Pool>();
+    for (const g of groups) {
+      for (const h of g.hosts) {
+        const key = poolKey(h, g.config);
+        let pool = next.get(key) ?? this.#pools.get(key);
+        if (!pool) pool = createPool(h, g.config);
+        next.set(key, pool);
+        byHost.set(h, pool);
+      }
+    }
+    for (const [key, pool] of this.#pools) {
+      if (!next.has(key)) void pool.close().catch(() => pool.destroy());
+    }
+    this.#pools = next;
+    return byHost;
+  }
+
+  /** Close all pools; in-flight requests are cut after `graceMs`. */
+  async close(graceMs = 0): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(
+      pools.map(async (p) => {
+        const timer = graceMs > 0 ? setTimeout(() => void p.destroy(), graceMs) : undefined;
+        try {
+          if (graceMs > 0) await p.close();
+          else await p.destroy();
+        } catch {
+          // already closed or destroyed
+        } finally {
+          if (timer) clearTimeout(timer);
+        }
+      }),
+    );
+  }
+}
+
+function poolKey(h: Host, up: UpstreamConfig): string {
+  const t = up.timeouts;
+  const k = up.keepalive;
+  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}`;
+}
+
+function createPool(h: Host, up: UpstreamConfig): Pool {
+  const origin = `http://${h.address}`;
+  const keepAlive = up.keepalive.max_idle > 0;
+  return new Pool(origin, {
+    // max_conns bounds connections as well as requests; 0 lets concurrency decide.
+    connections: h.maxConns > 0 ? h.maxConns : null,
+    pipelining: 1,
+    connectTimeout: up.timeouts.connect,
+    headersTimeout: up.timeouts.response_header,
+    bodyTimeout: up.timeouts.idle,
+    keepAliveTimeout: keepAlive ? up.keepalive.idle_timeout : 1,
+    keepAliveMaxTimeout: keepAlive ? Math.max(up.keepalive.idle_timeout, 1) : 1,
+    keepAliveTimeoutThreshold: 1000,
+    strictContentLength: true,
+    maxHeaderSize: 64 * 1024,
+  });
+}

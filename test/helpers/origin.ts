@@ -1,0 +1,86 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** What an origin saw of one request. */
+export interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+export type OriginHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
+
+/** A real upstream server on 127.0.0.1:0 that records what it receives. */
+export interface Origin {
+  name: string;
+  port: number;
+  address: string;
+  seen: Seen[];
+  /** Connections currently open to this origin. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** Default behaviour: 200 with `name` as body and an `x-origin` header. */
+export const answerName =
+  (name: string): OriginHandler =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-origin': name });
+    res.end(name);
+  };
+
+/**
+ * Start an origin. The handler runs after the whole request body has been read (use
+ * `streaming: true` to get the request before its body, e.g. to hang or reset early).
+ */
+export function startOrigin(name: string, handler: OriginHandler = answerName(name), opts: { streaming?: boolean } = {}): Promise<Origin> {
+  const seen: Seen[] = [];
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    if (opts.streaming) {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) });
+      handler(req, res, Buffer.alloc(0));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body });
+      handler(req, res, body);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      resolve({
+        name,
+        port,
+        address: `127.0.0.1:${port}`,
+        seen,
+        connections: () => sockets.size,
+        close: () =>
+          new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}
+
+/** An address where nothing listens (connection refused). */
+export async function deadAddress(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `127.0.0.1:${port}`;
+}
