@@ -29,7 +29,7 @@ export async function demoCommand(opts: { listen: string; requests: number }): P
   const origins = [
     await startDemoOrigin('alpha'),
     await startDemoOrigin('beta'),
-    await startDemoOrigin('gamma', { failEvery: 3 }),
+    await startDemoOrigin('gamma', { failEvery: 2 }),
   ];
   let gw: Gateway;
   try {
@@ -43,7 +43,7 @@ export async function demoCommand(opts: { listen: string; requests: number }): P
   const url = gw.addresses()[0]!.url;
   const names = new Map(origins.map((o) => [`127.0.0.1:${o.port}`, o.name]));
   say('Headwater demo');
-  for (const o of origins) say(`  origin ${o.name.padEnd(6)} http://127.0.0.1:${o.port}${o.name === 'gamma' ? '   (flaky: every 3rd request 503, the next one reset)' : ''}`);
+  for (const o of origins) say(`  origin ${o.name.padEnd(6)} http://127.0.0.1:${o.port}${o.name === 'gamma' ? '   (flaky: fails most requests with a 503 or a reset)' : ''}`);
   say(`  gateway       ${url}   round_robin, weights 2:1:1, retries on error/503, passive health`);
   say('');
   say(`Sending ${opts.requests} requests through the gateway:`);
@@ -54,15 +54,15 @@ export async function demoCommand(opts: { listen: string; requests: number }): P
     say(`  ${r.method} ${r.path.padEnd(4)} ${r.status}  ${path}${r.tries.length > 1 ? '   <- failed over' : ''}`);
   };
   channels.request.subscribe(onRequest);
+  channels.host.subscribe((m) => {
+    const e = m as { server: string; state: string; reason: string };
+    say(`  [health] ${names.get(e.server) ?? e.server} is ${e.state}: ${e.reason}`);
+  });
   for (let i = 1; i <= opts.requests; i++) {
     const res = await request(`${url}/${i}`).catch(() => undefined);
     await res?.body.text();
   }
   channels.request.unsubscribe(onRequest);
-  channels.host.subscribe((m) => {
-    const e = m as { server: string; state: string; reason: string };
-    say(`  [health] ${names.get(e.server) ?? e.server} is ${e.state}: ${e.reason}`);
-  });
   say('');
   say('Every request got an answer although gamma keeps failing. Try it yourself:');
   say(`  curl -i ${url}/hello`);

@@ -15,6 +15,7 @@ test('formatIssue: FILE:LINE:COL  path  message', () => {
   const i: ConfigIssue = { file: 'h.yaml', line: 3, col: 7, path: 'upstreams.api.servers[0].max_fails', message: 'expected an integer >= 0, found "three"' };
   assert.equal(formatIssue(i), 'h.yaml:3:7  upstreams.api.servers[0].max_fails  expected an integer >= 0, found "three"');
   assert.equal(formatIssue({ ...i, line: 0, col: 0 }), 'h.yaml  upstreams.api.servers[0].max_fails  expected an integer >= 0, found "three"');
+  assert.equal(formatIssue({ ...i, path: '', message: 'invalid YAML: Map keys must be unique' }), 'h.yaml:3:7  -  invalid YAML: Map keys must be unique');
 });
 
 test('unknown key points at the key, with a hint', () => {
@@ -170,14 +171,14 @@ test('several errors at once are all reported, sorted by line', () => {
 
 test('YAML and JSON syntax errors are issues with their position', () => {
   assert.deepEqual(issues('listeners:\n  - address: a:1\n  - address: [\n'), [
-    'h.yaml:4:1  invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    'h.yaml:4:1  -  invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
   ]);
-  assert.deepEqual(issues('a: 1\na: 2\n'), ['h.yaml:2:1  invalid YAML: Map keys must be unique']);
+  assert.deepEqual(issues('a: 1\na: 2\n'), ['h.yaml:2:1  -  invalid YAML: Map keys must be unique']);
   const json = issues('{\n  "listeners": [\n    { "address": "127.0.0.1:80", }\n  ]\n}\n', 'h.json');
   assert.equal(json.length, 1);
-  assert.match(json[0]!, /^h\.json:3:34  invalid JSON: Expected double-quoted property name$/);
-  assert.deepEqual(issues('# nothing here\n'), ['h.yaml:1:1  expected a mapping with at least "listeners", found an empty document']);
-  assert.deepEqual(issues('- a\n'), ['h.yaml:1:1  expected a configuration, found a list']);
+  assert.match(json[0]!, /^h\.json:3:34  -  invalid JSON: Expected double-quoted property name$/);
+  assert.deepEqual(issues('# nothing here\n'), ['h.yaml:1:1  -  expected a mapping with at least "listeners", found an empty document']);
+  assert.deepEqual(issues('- a\n'), ['h.yaml:1:1  -  expected a configuration, found a list']);
 });
 
 test('validateConfig reports issues without positions', () => {

@@ -168,3 +168,23 @@ test('loadConfigFile reads a file, and reports a missing one as an issue', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('YAML anchors, aliases and merge keys work', () => {
+  const text = [
+    'listeners: [{ address: "127.0.0.1:0" }]',
+    'upstreams:',
+    '  a:',
+    '    timeouts: &fast { connect: 1s, response_header: 2s }',
+    '    servers:',
+    '      - &srv { address: "127.0.0.1:9001", weight: 5, max_fails: 2 }',
+    '  b:',
+    '    timeouts: *fast',
+    '    servers:',
+    '      - <<: *srv',
+    '        weight: 1',
+  ].join('\n');
+  const c = ok(parseConfig(text, 'h.yaml'));
+  assert.deepEqual(c.upstreams['b']!.timeouts, { connect: 1_000, response_header: 2_000, idle: 60_000 });
+  const s = c.upstreams['b']!.servers[0]!;
+  assert.deepEqual([s.address, s.weight, s.max_fails], ['127.0.0.1:9001', 1, 2]);
+});

@@ -26,10 +26,13 @@ export interface ConfigIssue {
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
-/** `FILE:LINE:COL  key.path  message` (the position is left out when unknown, the path when empty). */
+/**
+ * `FILE:LINE:COL  key.path  message`. The position is left out when unknown (line 0: configs
+ * given as objects, unreadable files); an issue about the file as a whole has the path `-`.
+ */
 export function formatIssue(i: ConfigIssue): string {
   const where = i.line > 0 ? `${i.file}:${i.line}:${i.col}` : i.file;
-  return i.path === '' ? `${where}  ${i.message}` : `${where}  ${i.path}  ${i.message}`;
+  return `${where}  ${i.path === '' ? '-' : i.path}  ${i.message}`;
 }
 
 function toIssues(file: string, raw: RawIssue[]): ConfigIssue[] {
@@ -61,7 +64,7 @@ function jsonErrorOffset(message: string, text: string): number {
 /** Parses YAML text, or JSON when `file` ends in `.json`, and validates it. */
 export function parseConfig(text: string, file: string): LoadResult {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
   const at = (offset: number): RawIssue['pos'] => lc.linePos(offset);
   if (file.toLowerCase().endsWith('.json')) {
     try {

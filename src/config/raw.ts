@@ -85,6 +85,7 @@ export function fromDocument(doc: Document, lc: LineCounter, issues: RawIssue[])
     }
     if (isMap(n)) {
       const entries: RawEntry[] = [];
+      const merges: Array<{ source: unknown; pos: Pos | undefined }> = [];
       for (const item of n.items) {
         if (!isPair(item)) continue;
         const k = item.key;
@@ -93,8 +94,24 @@ export function fromDocument(doc: Document, lc: LineCounter, issues: RawIssue[])
           issues.push({ pos: keyPos, path, message: 'expected a plain key, found a complex key (mapping or list)' });
           continue;
         }
+        if (k !== null && typeof k.value === 'symbol') {
+          merges.push({ source: item.value, pos: keyPos });
+          continue;
+        }
         const key = k === null || k.value === null ? '' : String(k.value);
         entries.push({ key, keyPos, value: walk(item.value, childPath(path, key), keyPos) });
+      }
+      // `<<: *anchor` (or a list of anchors): copy keys not set explicitly; the first merge wins.
+      for (const m of merges) {
+        const sources = isSeq(m.source) ? m.source.items : [m.source];
+        for (const src of sources) {
+          const merged = walk(src, path, m.pos);
+          if (merged.kind !== 'map') {
+            issues.push({ pos: m.pos, path: childPath(path, '<<'), message: `expected a mapping to merge, found ${describeFound(merged)}` });
+            continue;
+          }
+          for (const e of merged.entries) if (!entries.some((x) => x.key === e.key)) entries.push(e);
+        }
       }
       return { kind: 'map', pos: posOf(n) ?? fallback, entries };
     }

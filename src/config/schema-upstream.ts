@@ -128,7 +128,7 @@ export const upstreamSchema = object(
         on: list(oneOf(RETRY_CONDITIONS, { doc: 'A failure condition.' }), {
           type: 'list of conditions',
           default: ['error', 'timeout'],
-          doc: 'Outcomes that count as a failed attempt and are retried on the next server: `error` (cannot connect or send, connection reset), `timeout`, `invalid_header` (malformed response), `http_5xx`/`http_4xx` (that response status). Add `http_502`, `http_503`, `http_504` to hide restarts of servers behind a failing proxy.',
+          doc: 'Outcomes that count as a failed attempt and are retried on the next server: `error` (cannot connect or send, connection reset), `timeout`, `invalid_header` (malformed response), `http_5xx`/`http_4xx` (that response status). Add `http_502`, `http_503`, `http_504` so that one server restarting or overloaded does not turn into errors for clients while others are healthy.',
         }),
         non_idempotent: bool({
           default: false,

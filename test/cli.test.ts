@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startOrigin } from './helpers/origin.js';
+
+const CLI = 'dist/src/cli/main.js';
+const dir = mkdtempSync(join(tmpdir(), 'headwater-cli-'));
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+/** Start the CLI and resolve once it prints that listener `name` is up, with its URL. */
+function startCli(args: string[]): Promise<{ url: string; proc: ReturnType<typeof spawn>; stderr: () => string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${err}`)), 10_000);
+    proc.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, proc, stderr: () => err });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`CLI exited ${code}: ${err}`)));
+  });
+}
+
+const exited = (p: ReturnType<typeof spawn>) => new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+
+test('version and --help', () => {
+  const v = cli('version');
+  assert.equal(v.status, 0);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+  for (const cmd of ['run', 'check', 'proxy', 'demo']) {
+    const h = cli(cmd, '--help');
+    assert.equal(h.status, 0, cmd);
+    assert.match(h.stdout, /Usage: headwater/);
+  }
+});
+
+test('check: exit 0 for a valid file, 2 with FILE:LINE:COL  path  message for each error', () => {
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'listeners:\n  - address: 127.0.0.1:8080\nroutes:\n  - upstream: web\nupstreams:\n  web:\n    servers:\n      - address: 127.0.0.1:9001\n');
+  assert.equal(cli('check', '--config', good).status, 0);
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'listeners:\n  - address: 127.0.0.1:8080\nroutes:\n  - upstream: api\nupstreams:\n  web:\n    servers:\n      - address: 127.0.0.1:9001\n        max_fails: three\n        weigth: 2\n');
+  const r = cli('check', '--config', bad);
+  assert.equal(r.status, 2);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 3, r.stdout);
+  assert.ok(lines.some((l) => l.startsWith(`${bad}:4:15  routes[0].upstream  `)), r.stdout);
+  assert.ok(lines.some((l) => l.startsWith(`${bad}:9:20  upstreams.web.servers[0].max_fails  `)), r.stdout);
+  assert.ok(lines.some((l) => l.startsWith(`${bad}:10:9  upstreams.web.servers[0].weigth  `) && l.includes('weight')), r.stdout);
+});
+
+test('run serves a config file, reloads on SIGHUP, refuses a bad reload, drains on SIGTERM', async (t) => {
+  const a = await startOrigin('a');
+  const b = await startOrigin('b');
+  t.after(async () => {
+    await a.close();
+    await b.close();
+  });
+  const file = join(dir, 'run.yaml');
+  const cfg = (addr: string) =>
+    `listeners:\n  - name: main\n    address: 127.0.0.1:0\nroutes:\n  - upstream: web\nupstreams:\n  web:\n    servers:\n      - address: ${addr}\naccess_log: { enabled: false }\n`;
+  writeFileSync(file, cfg(a.address));
+  const { url, proc, stderr } = await startCli(['run', '--config', file]);
+  t.after(() => proc.kill('SIGKILL'));
+  const get = async () => (await request(url)).body.text();
+  assert.equal(await get(), 'a');
+
+  writeFileSync(file, cfg(b.address));
+  proc.kill('SIGHUP');
+  for (let i = 0; i < 100 && !stderr().includes('reloaded'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await get(), 'b');
+
+  writeFileSync(file, 'listeners: nope\n');
+  proc.kill('SIGHUP');
+  for (let i = 0; i < 100 && !stderr().includes('refused'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(stderr(), /reload refused/);
+  assert.match(stderr(), /run\.yaml:1:\d+  listeners  /);
+  assert.equal(await get(), 'b', 'the old config keeps serving');
+
+  proc.kill('SIGTERM');
+  assert.equal(await exited(proc), 0);
+});
+
+test('proxy: a one-line proxy with no config file', async (t) => {
+  const a = await startOrigin('a');
+  const b = await startOrigin('b');
+  t.after(async () => {
+    await a.close();
+    await b.close();
+  });
+  const { url, proc } = await startCli(['proxy', '--listen', '127.0.0.1:0', '--to', a.address, '--to', b.address, '--no-access-log']);
+  t.after(() => proc.kill('SIGKILL'));
+  const got = new Set<string>();
+  for (let i = 0; i < 4; i++) got.add(await (await request(url)).body.text());
+  assert.deepEqual([...got].sort(), ['a', 'b']);
+  proc.kill('SIGTERM');
+  assert.equal(await exited(proc), 0);
+});
+
+test('demo: shows balancing and failover, then serves until stopped', async (t) => {
+  const proc = spawn(process.execPath, [CLI, 'demo', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => proc.kill('SIGKILL'));
+  let out = '';
+  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  for (let i = 0; i < 250 && !out.includes('Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(out, /failed over/);
+  assert.match(out, /alpha/);
+  assert.match(out, /beta/);
+  const url = /gateway\s+(http:\/\/\S+)/.exec(out)![1]!;
+  assert.equal((await request(`${url}/x`)).statusCode, 200);
+  proc.kill('SIGINT');
+  assert.equal(await exited(proc), 0);
+});
