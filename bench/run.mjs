@@ -6,7 +6,7 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.mjs';
-import { which, installCleanupHandlers, registerTempDir, stopAll, stop, capture } from './lib/procs.mjs';
+import { which, installCleanupHandlers, registerTempDir, stopAll, stop, capture, isShuttingDown } from './lib/procs.mjs';
 import { freePorts, verifyBody, startSampler, cpusAllowed } from './lib/probe.mjs';
 import { originConf, proxyConf, writeBodies, startNginx, nginxVersion } from './lib/nginx.mjs';
 import { startHeadwater } from './lib/headwater.mjs';
@@ -30,9 +30,9 @@ if (opts.help) { log(USAGE); process.exit(0); }
 const bins = { nginx: which('nginx'), wrk: which('wrk'), taskset: which('taskset') };
 const missing = Object.entries(bins).filter(([, p]) => !p).map(([n]) => n);
 if (missing.length) {
-  const pkgs = [...new Set(missing.map((m) => (m === 'taskset' ? 'util-linux' : m)))];
-  console.error(`bench: missing ${missing.join(', ')}. Install the Debian packages first:\n` +
-    `    apt-get install -y ${pkgs.includes('util-linux') ? pkgs.join(' ') : 'nginx wrk'}`);
+  const pkgs = ['nginx', 'wrk', ...(bins.taskset ? [] : ['util-linux'])];
+  console.error(`bench: missing ${missing.join(', ')}. Install the Debian packages first (as root):\n` +
+    `    apt-get install -y ${pkgs.join(' ')}`);
   process.exit(1);
 }
 const ncpu = os.cpus().length;
@@ -103,12 +103,16 @@ async function main() {
     }
   }
   const active = opts.targets.filter((t) => targets[t]);
-  if (!active.length) throw new Error('no target left to benchmark');
+  if (!active.length) {
+    console.error('bench: nothing to benchmark: every requested target was skipped');
+    await stopAll();
+    process.exit(1);
+  }
 
   // ---- header ----
   const env = {
     node: process.version, nginx: await nginxVersion(bins.nginx), wrk: await wrkVersion(bins.wrk),
-    cpu: os.cpus()[0]?.model, cpus: ncpu, kernel: os.release(),
+    cpu: os.cpus()[0]?.model, cpus: ncpu, kernel: os.release(), loadavg: os.loadavg(),
     pinning: taskset ? { proxy: PROXY_CPU, wrk: LOAD_CPU, origins: LOAD_CPU } : null,
   };
   const pins = [['origins', origins], ...active.filter((t) => targets[t].entry).map((t) => [t, targets[t].entry])]
@@ -121,6 +125,9 @@ async function main() {
   log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}`);
   log(`  sizes ${sizes.map(sizeLabel).join(', ')}; conns ${opts.conns.join(',')}; ${opts.duration} s x ${opts.runs} run(s)` +
     ` + ${opts.warmup} s warm-up; targets ${active.join(', ')}; about ${estimate} s`);
+  if (env.loadavg[0] > 0.5) {
+    log(`  warning: load average ${env.loadavg.map((x) => x.toFixed(2)).join(' ')}: other work on this machine will skew the numbers`);
+  }
   if (opts.keepTmp) log(`  temp dir (kept): ${tmp}`);
   log('');
 
@@ -156,6 +163,7 @@ async function main() {
               (r.maxRssKiB ? `  rss ${(r.maxRssKiB / 1024).toFixed(1)} MiB  cpu ${Math.round(r.cpuPct)}%` : '') +
               (r.errors ? `  errors ${r.errors}` : ''));
           } catch (e) {
+            if (isShuttingDown()) await new Promise((r) => setTimeout(r, 60000)); // the signal handler exits
             cells[name].runs.push({ error: e.message });
             log(`${label} FAILED: ${e.message.split('\n')[0]}`);
           }

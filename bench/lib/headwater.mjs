@@ -35,7 +35,8 @@ export async function startHeadwater({ repoRoot, tasksetBin, cpu, dir, port, ori
   // HEADWATER_CLI lets you point the bench at another build (e.g. a worktree's dist/).
   const cli = process.env.HEADWATER_CLI ? path.resolve(process.env.HEADWATER_CLI) : path.join(repoRoot, 'dist/src/cli/main.js');
   if (!existsSync(cli)) {
-    return { skip: `${path.relative(repoRoot, cli)} not found (run \`npm run build\`; the CLI may not exist yet)` };
+    const shown = cli.startsWith(repoRoot + path.sep) ? path.relative(repoRoot, cli) : cli;
+    return { skip: `${shown} not found (run \`npm run build\`; the CLI may not exist yet)` };
   }
   mkdirSync(dir, { recursive: true });
   const configFile = path.join(dir, 'headwater.yaml');

@@ -7,11 +7,20 @@ import path from 'node:path';
 import { spawnTracked, capture } from './procs.mjs';
 import { waitForHttp } from './probe.mjs';
 
+/** Hard RLIMIT_NOFILE of this process (a child may raise its soft limit up to it), capped. */
+function nofileHardLimit(cap = 65535) {
+  try {
+    const m = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m && m[1] !== 'unlimited') return Math.min(cap, Number(m[1]));
+  } catch { /* not Linux? keep the cap */ }
+  return cap;
+}
+
 function common(dir) {
   // When run as root, workers would drop to `nobody` and could not read our 0700 temp dir.
   const user = process.getuid && process.getuid() === 0 ? 'user root;\n' : '';
   return `${user}worker_processes 1;
-worker_rlimit_nofile 65535;
+worker_rlimit_nofile ${nofileHardLimit()};
 pid ${dir}/nginx.pid;
 lock_file ${dir}/nginx.lock;
 error_log ${dir}/error.log warn;

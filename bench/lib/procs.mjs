@@ -5,6 +5,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, rmSync, accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
+/** Thrown when something tries to start a process after shutdown began. */
+export class ShutdownError extends Error {
+  constructor() { super('shutting down'); this.name = 'ShutdownError'; }
+}
+
 const tracked = new Set();
 const tempDirs = new Set();
 let shuttingDown = false;
@@ -27,6 +32,7 @@ export function registerTempDir(dir) { tempDirs.add(dir); }
  * stop() sends first (NGINX: SIGQUIT = graceful, Headwater: SIGTERM).
  */
 export function spawnTracked(name, cmd, args, { logFile, stopSignal = 'SIGTERM', cwd, env } = {}) {
+  if (shuttingDown) throw new ShutdownError();
   const fd = logFile ? openSync(logFile, 'a') : 'ignore';
   const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
   if (typeof fd === 'number') closeSync(fd);
@@ -70,6 +76,7 @@ export async function stop(entry, graceMs = 3000) {
 
 /** Spawn with piped output and a hard time limit (used for wrk and `nginx -t`). */
 export function capture(name, cmd, args, timeoutMs) {
+  if (shuttingDown) return Promise.reject(new ShutdownError());
   const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const entry = { name, child, stopSignal: 'SIGTERM', exited: false };
   let stdout = '', stderr = '', timedOut = false;
@@ -116,12 +123,14 @@ export function installCleanupHandlers(log = console.error) {
   const onSignal = async (sig) => {
     if (shuttingDown) { killAllSync(); process.exit(130); }
     shuttingDown = true;
+    process.exitCode = sig === 'SIGINT' ? 130 : 143;
     log(`\n${sig} received: stopping child processes...`);
     await stopAll();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => onSignal(sig));
   const onCrash = async (err) => {
+    if (err instanceof ShutdownError) return; // the signal handler is already cleaning up
     log(`\nbench: fatal: ${err && err.stack ? err.stack : err}`);
     if (!shuttingDown) { shuttingDown = true; await stopAll(); }
     process.exit(1);
