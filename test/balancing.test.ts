@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOrigin, deadAddress, type Origin, type OriginHandler } from './helpers/origin.js';
 import { startGateway, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
-import { agentFrom, delayed, fetchVia, holdSlow, seeded, tally, until } from './helpers/behaviour.js';
+import { agentFrom, delayed, fetchVia, holdSlow, later, seeded, tally, until } from './helpers/behaviour.js';
 
 /** Start origins named by the keys (default handler answers its name) and close them after the test. */
 async function origins(t: TestContext, spec: Record<string, OriginHandler | undefined>): Promise<Record<string, Origin>> {
@@ -55,7 +55,7 @@ test('least_conn sends new requests away from a server holding a slow request', 
   const hb = holdSlow('b');
   const o = await origins(t, { a: ha.handler, b: hb.handler });
   const url = await gateway(t, simpleConfig([o.a!.address, o.b!.address], { balance: 'least_conn' }));
-  const slow = fetchText(`${url}/slow`);
+  const slow = later(fetchText(`${url}/slow`));
   await until(() => ha.held.length + hb.held.length === 1, 2000, 'the slow request to arrive');
   const busy = ha.held.length === 1 ? 'a' : 'b';
   const idle = busy === 'a' ? 'b' : 'a';
@@ -142,7 +142,7 @@ test('random_two prefers an idle server over a busy one', async (t) => {
   const h = { a: holdSlow('a'), b: holdSlow('b'), c: holdSlow('c') };
   const o = await origins(t, { a: h.a.handler, b: h.b.handler, c: h.c.handler });
   const url = await gateway(t, simpleConfig([o.a!.address, o.b!.address, o.c!.address], { balance: 'random_two' }), { random: seeded(11) });
-  const slow = fetchText(`${url}/slow`);
+  const slow = later(fetchText(`${url}/slow`));
   await until(() => h.a.held.length + h.b.held.length + h.c.held.length === 1, 2000, 'the slow request to arrive');
   const busy = (['a', 'b', 'c'] as const).find((n) => h[n].held.length === 1)!;
   const counts = tally(await sequence(url, 30));
@@ -198,7 +198,7 @@ test('max_conns: a server at its limit is skipped', async (t) => {
   const o = await origins(t, { a: ha.handler, b: undefined });
   // a is heavily weighted: without max_conns most of the next requests would go to it.
   const url = await gateway(t, simpleConfig([{ address: o.a!.address, weight: 5, max_conns: 1 }, o.b!.address]));
-  const slow = fetchText(`${url}/slow`);
+  const slow = later(fetchText(`${url}/slow`));
   await until(() => ha.held.length === 1, 2000, 'the slow request to reach a');
   assert.deepEqual(tally(await sequence(url, 4)), { b: 4 });
   ha.release();
@@ -211,7 +211,7 @@ test('max_conns: with every server full the client gets 503', async (t) => {
   const ha = holdSlow('a');
   const o = await origins(t, { a: ha.handler });
   const url = await gateway(t, simpleConfig([{ address: o.a!.address, max_conns: 1 }]));
-  const slow = fetchText(`${url}/slow`);
+  const slow = later(fetchText(`${url}/slow`));
   await until(() => ha.held.length === 1, 2000, 'the slow request to reach a');
   const r = await fetchText(`${url}/`);
   assert.equal(r.status, 503);

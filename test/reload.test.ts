@@ -55,7 +55,11 @@ test('an invalid config is refused with every issue and the old one keeps servin
 
 test('in-flight requests finish on the old config; unchanged servers keep their state', async (t) => {
   let release: (() => void) | undefined;
-  const slow = await startOrigin('slow', (_req, res) => {
+  const slow = await startOrigin('slow', (req, res) => {
+    if (req.url !== '/slow') {
+      res.end('slow');
+      return;
+    }
     release = () => {
       res.writeHead(200);
       res.end('old');

@@ -13,6 +13,11 @@ export interface AttemptInput {
   headers: string[];
   body: Buffer | AsyncIterable<Buffer> | null;
   keepAlive: boolean;
+  /**
+   * ms from the request being sent until the response headers must arrive; 0 = none. Timed here
+   * with a native timer because undici's own headersTimeout ticks in ~0.5 s steps (300ms fired at ~1 s).
+   */
+  headerTimeout?: number;
   res: ServerResponse;
   /**
    * Called when response headers arrive with this status. Return true to discard this response
@@ -48,10 +53,12 @@ export function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     let abort: ((err?: Error) => void) | undefined;
     let done = false;
     let pendingAbort: Error | undefined;
+    let headerTimer: NodeJS.Timeout | undefined;
 
     const finish = (failure?: Failure) => {
       if (done) return;
       done = true;
+      clearTimeout(headerTimer);
       res.off('close', onClientClose);
       res.off('drain', onDrain);
       result.ms = input.now() - started;
@@ -68,13 +75,21 @@ export function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     const onDrain = () => resume?.();
     res.on('close', onClientClose);
 
-    const handler: Dispatcher.DispatchHandler = {
+    // onRequestSent is part of undici's legacy handler API but missing from its types.
+    const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
       onConnect(a) {
         abort = a;
         if (pendingAbort) a(pendingAbort);
       },
+      onRequestSent() {
+        const ms = input.headerTimeout ?? 0;
+        if (ms > 0 && !done && result.status === undefined) {
+          headerTimer = setTimeout(() => abort?.(new HeadwaterError('HW_ERR_UPSTREAM_TIMEOUT', `no response headers within ${ms}ms`)), ms);
+        }
+      },
       onHeaders(statusCode, rawHeaders, resumeFn) {
         if (statusCode < 200) return true; // 1xx interim responses are not forwarded (101 is an upgrade)
+        clearTimeout(headerTimer);
         result.status = statusCode;
         result.headerMs = input.now() - started;
         if (input.retryOnStatus(statusCode)) {

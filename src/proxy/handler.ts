@@ -65,6 +65,23 @@ export function routeFor(rt: Runtime, req: IncomingMessage): { route: RouteConfi
   return { route, ...target };
 }
 
+/** RFC 3986 host [ ":" port ]: an IP literal in brackets or a reg-name (possibly empty). */
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+/**
+ * RFC 9112 2.3/3.2: only HTTP/1.x (Node's parser also lets HTTP/0.9 and HTTP/2.0 request lines
+ * through), and a request with more than one Host, an invalid Host, or none on HTTP/1.1 gets 400.
+ */
+export function wellFormed(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor !== 1) return false;
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && (++hosts > 1 || !HOST_VALUE.test(raw[i + 1]!))) return false;
+  }
+  return hosts === 1 || req.httpVersionMinor === 0;
+}
+
 /**
  * The proxy handler: route, read the body as policy requires, then the attempt loop (pick a
  * server, forward, on a retryable failure try the next one), and one access record at the end.
@@ -86,7 +103,7 @@ export async function handleRequest(rt: Runtime, req: IncomingMessage, res: Serv
 
   try {
     const found = routeFor(rt, req);
-    if (!found || (req.headers.host === undefined && req.httpVersionMinor >= 1)) fail('HW_ERR_BAD_REQUEST', true);
+    if (!found || !wellFormed(req)) fail('HW_ERR_BAD_REQUEST', true);
     else if (!found.route) fail('HW_ERR_NO_ROUTE');
     else {
       const route = found.route;
@@ -192,6 +209,7 @@ async function attemptLoop(
       headers,
       body: body.take(),
       keepAlive: up.keepalive.max_idle > 0,
+      headerTimeout: up.timeouts.response_header,
       res,
       now: rt.now,
       retryOnStatus: (st) => {
@@ -205,7 +223,9 @@ async function attemptLoop(
     const now = rt.now();
     const outcome = result.failure?.outcome ?? (result.status !== undefined && policy.retriesStatus(result.status) ? (`http_${result.status}` as const) : 'ok');
     if (result.headerMs !== undefined) recordLatency(current.state, result.headerMs, now);
-    if (outcome !== 'client_abort') recordOutcome(current, isFailure(outcome, up.retry.on), now, group.sole, outcome);
+    // A client that goes away or sends too large a body says nothing about the server's health.
+    const clientFault = outcome === 'client_abort' || result.failure?.code === 'HW_ERR_BODY_TOO_LARGE';
+    if (!clientFault) recordOutcome(current, isFailure(outcome, up.retry.on), now, group.sole, outcome);
     const rec: AttemptRecord = { server: current.address, outcome, ms: Math.round(result.ms * 1000) / 1000 };
     if (result.status !== undefined) rec.status = result.status;
     if (result.headerMs !== undefined) rec.header_ms = Math.round(result.headerMs * 1000) / 1000;

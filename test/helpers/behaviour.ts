@@ -18,6 +18,15 @@ export async function until(cond: () => boolean, ms = 2000, what = 'condition'):
   }
 }
 
+/**
+ * Mark a promise the test awaits later as handled now, so an early assertion failure (and the
+ * teardown that then rejects it) shows as that failure rather than an unhandled rejection.
+ */
+export function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** Accepts the request and never answers (the origin's close() cuts the socket). */
 export const hang: OriginHandler = () => {};
 

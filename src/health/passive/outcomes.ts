@@ -30,11 +30,13 @@ export function isFailure(outcome: AttemptOutcome, on: readonly RetryCondition[]
 export function recordOutcome(host: Host, failed: boolean, now: number, soleServer: boolean, reason: string): void {
   const s = host.state;
   if (!failed) {
-    if (s.fails > 0 || s.failedUntil > 0) {
-      const wasFailed = s.failedUntil > 0;
+    // A success ends an unavailable period, but (as in NGINX) does not wipe failures already
+    // counted in the current fail_timeout window: a server failing every other request still
+    // reaches max_fails. The window itself expires below, at the next failure.
+    if (s.failedUntil > 0) {
       s.fails = 0;
       s.failedUntil = 0;
-      if (wasFailed) publish(host, 'up', 'a request succeeded after fail_timeout');
+      publish(host, 'up', 'a request succeeded after fail_timeout');
     }
     return;
   }
