@@ -234,7 +234,8 @@ async function attemptLoop(
     if (!result.failure) return { status: result.status ?? 0, bytes: result.bytes };
     const f = result.failure;
     if (f.outcome === 'client_abort') return { status: 499, bytes: result.bytes, code: 'HW_ERR_CLIENT_ABORT' };
-    if (f.code === 'HW_ERR_BODY_TOO_LARGE') return { status: sendError(res, f.code, true), bytes: 0, code: f.code };
+    // Too large a body after the response has started is cut like any other failure (below).
+    if (f.code === 'HW_ERR_BODY_TOO_LARGE' && !result.committed) return { status: sendError(res, f.code, true), bytes: 0, code: f.code };
     if (result.committed) {
       // The client already has a status line: all we can do is cut the response short.
       res.destroy();
