@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   HW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream server timed out' },
   HW_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
   HW_ERR_BAD_REQUEST: { status: 400, message: 'bad request' },
+  HW_ERR_HTTP_VERSION: { status: 505, message: 'HTTP version not supported' },
   HW_ERR_CLIENT_ABORT: { status: 499, message: 'client closed the request' },
   HW_ERR_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down' },
   HW_ERR_INTERNAL: { status: 500, message: 'internal gateway error' },

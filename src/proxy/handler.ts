@@ -50,19 +50,20 @@ export function clientAddress(req: IncomingMessage): string {
 }
 
 /** Find the route for a request (used by the listener for Expect: 100-continue too). */
-export function routeFor(rt: Runtime, req: IncomingMessage): { route: RouteConfig | undefined; path: string; query: string } | undefined {
+export function routeFor(rt: Runtime, req: IncomingMessage): { route: RouteConfig | undefined; path: string; query: string; host: string | undefined } | undefined {
   const target = parseTarget(req.url ?? '');
   if (!target) return undefined;
+  const host = target.authority ?? req.headers.host;
   const route = rt.router.match({
     method: req.method ?? 'GET',
-    host: req.headers.host,
+    host,
     path: target.path,
     header: (n) => {
       const v = req.headers[n];
       return Array.isArray(v) ? v[0] : v;
     },
   });
-  return { route, ...target };
+  return { route, path: target.path, query: target.query, host };
 }
 
 /** RFC 3986 host [ ":" port ]: an IP literal in brackets or a reg-name (possibly empty). */
@@ -70,16 +71,17 @@ const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-
 
 /**
  * RFC 9112 2.3/3.2: only HTTP/1.x (Node's parser also lets HTTP/0.9 and HTTP/2.0 request lines
- * through), and a request with more than one Host, an invalid Host, or none on HTTP/1.1 gets 400.
+ * through: 505), and a request with more than one Host, an invalid Host, or none on HTTP/1.1 gets
+ * 400. Returns the refusal, or undefined for a well-formed request.
  */
-export function wellFormed(req: IncomingMessage): boolean {
-  if (req.httpVersionMajor !== 1) return false;
+export function malformed(req: IncomingMessage): ErrorCode | undefined {
+  if (req.httpVersionMajor !== 1) return req.httpVersionMajor > 1 ? 'HW_ERR_HTTP_VERSION' : 'HW_ERR_BAD_REQUEST';
   let hosts = 0;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && (++hosts > 1 || !HOST_VALUE.test(raw[i + 1]!))) return false;
+    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && (++hosts > 1 || !HOST_VALUE.test(raw[i + 1]!))) return 'HW_ERR_BAD_REQUEST';
   }
-  return hosts === 1 || req.httpVersionMinor === 0;
+  return hosts === 1 || req.httpVersionMinor === 0 ? undefined : 'HW_ERR_BAD_REQUEST';
 }
 
 /**
@@ -103,7 +105,8 @@ export async function handleRequest(rt: Runtime, req: IncomingMessage, res: Serv
 
   try {
     const found = routeFor(rt, req);
-    if (!found || !wellFormed(req)) fail('HW_ERR_BAD_REQUEST', true);
+    const refusal = found ? malformed(req) : 'HW_ERR_BAD_REQUEST';
+    if (refusal || !found) fail(refusal ?? 'HW_ERR_BAD_REQUEST', true);
     else if (!found.route) fail('HW_ERR_NO_ROUTE');
     else {
       const route = found.route;
@@ -117,7 +120,7 @@ export async function handleRequest(rt: Runtime, req: IncomingMessage, res: Serv
       } else {
         const body = await readBody(req, up.retry.buffer, route.client_max_body_size);
         const path = (route.strip_prefix && route.match.path_prefix ? stripPrefix(found.path, route.match.path_prefix) : found.path) + found.query;
-        const r = await attemptLoop(rt, group, req, res, body, method, path, proto, tries);
+        const r = await attemptLoop(rt, group, req, res, body, method, path, found.host, proto, tries);
         status = r.status;
         bytes = r.bytes;
         code = r.code;
@@ -165,6 +168,7 @@ async function attemptLoop(
   body: RequestBody,
   method: string,
   path: string,
+  clientHost: string | undefined,
   proto: 'http' | 'https',
   tries: AttemptRecord[],
 ): Promise<LoopResult> {
@@ -182,11 +186,11 @@ async function attemptLoop(
     ctx.excluded.add(host);
     const current: Host = host;
     host = undefined;
-    const upstreamHost = up.pass_host === 'pass' ? (req.headers.host ?? current.address) : up.pass_host === 'node' ? current.address : up.host!;
+    const upstreamHost = up.pass_host === 'pass' ? (clientHost ?? current.address) : up.pass_host === 'node' ? current.address : up.host!;
     const headers = upstreamRequestHeaders(req.rawHeaders, {
       clientIp,
       proto,
-      host: req.headers.host,
+      host: clientHost,
       upstreamHost,
       rfc7239: rt.config.forwarded === 'rfc7239',
     });

@@ -9,13 +9,25 @@ export interface Target {
   path: string;
   /** '' or '?...' */
   query: string;
+  /** The authority of an absolute-form target (RFC 9112 3.2.2), which then replaces Host. */
+  authority?: string;
 }
+
+const ABSOLUTE = /^https?:\/\/([^/?#]+)/i;
 
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 
 /** Parse an origin-form request target. Returns undefined when it must be refused with 400. */
 export function parseTarget(url: string): Target | undefined {
-  if (url.length === 0 || url.charCodeAt(0) !== 47 /* / */) return undefined;
+  if (url.length > 0 && url.charCodeAt(0) !== 47 /* / */) {
+    // absolute-form: http://host[:port]/path?query — a server MUST accept it and use its host.
+    const m = ABSOLUTE.exec(url);
+    if (!m || m[1]!.includes('@')) return undefined;
+    const rest = url.slice(m[0].length);
+    const t = parseTarget(rest.length === 0 || rest.charCodeAt(0) === 63 /* ? */ ? '/' + rest : rest);
+    return t && { ...t, authority: m[1]! };
+  }
+  if (url.length === 0) return undefined;
   const q = url.indexOf('?');
   let path = q === -1 ? url : url.slice(0, q);
   const query = q === -1 ? '' : url.slice(q);

@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
 import { handleRequest, routeFor, type Runtime } from '../proxy/handler.js';
-import { sendError } from '../proxy/respond.js';
 import { channels } from '../observability/events.js';
 
 /**
@@ -23,7 +22,8 @@ export class HttpListener {
       keepAliveTimeout: 60_000,
       headersTimeout: 30_000,
       requestTimeout: 0,
-      requireHostHeader: true,
+      // The handler checks Host itself so the refusal has our body and an access-log line.
+      requireHostHeader: false,
       joinDuplicateHeaders: false,
       insecureHTTPParser: false,
     });
@@ -40,17 +40,10 @@ export class HttpListener {
     this.#server.on('request', onRequest);
     // Expect: 100-continue is answered here: refuse early (no route, too large) or invite the body.
     this.#server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const rt = runtime();
-      const found = routeFor(rt, req);
-      const route = found?.route;
+      // Refusals (no route, too large) are left to the handler, which answers before reading.
+      const route = routeFor(runtime(), req)?.route;
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (route && !(route.client_max_body_size > 0 && declared > route.client_max_body_size)) {
-        res.writeContinue();
-      } else if (route) {
-        res.sendDate = false;
-        sendError(res, 'HW_ERR_BODY_TOO_LARGE', true);
-        return;
-      }
+      if (route && !(route.client_max_body_size > 0 && declared > route.client_max_body_size)) res.writeContinue();
       onRequest(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
