@@ -4,9 +4,9 @@ import { Command, Option } from 'commander';
 import { runCommand, checkCommand } from './run.js';
 import { proxyCommand } from './proxy.js';
 import { demoCommand } from './demo.js';
+import { BALANCE_NAMES } from '../config/schema-upstream.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-const BALANCERS = ['round_robin', 'least_conn', 'ip_hash', 'hash', 'random_two', 'least_time'];
 
 const program = new Command('headwater')
   .description('Headwater: reverse proxy, load balancer and API gateway for upstream servers')
@@ -30,7 +30,7 @@ program
   .description('a one-line reverse proxy with no config file')
   .requiredOption('-l, --listen <host:port>', 'address to listen on', '127.0.0.1:8080')
   .option('-t, --to <host:port>', 'an upstream server (repeat for more)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .addOption(new Option('-b, --balance <name>', 'load-balancing policy').choices(BALANCERS).default('round_robin'))
+  .addOption(new Option('-b, --balance <name>', 'load-balancing policy').choices(BALANCE_NAMES).default('round_robin'))
   .option('--no-access-log', 'do not write the JSON access log to stdout')
   .action((o: { listen: string; to: string[]; balance: string; accessLog: boolean }) => proxyCommand(o));
 

@@ -1,12 +1,11 @@
-import type { ServerResponse } from 'node:http';
-import type { Dispatcher, Pool } from 'undici';
+import type { ProxyResponse, UpstreamDispatcher, UpstreamHandler } from './exchange.js';
 import { HeadwaterError } from '../errors.js';
 import { classify, type Failure } from './classify.js';
 import { downstreamResponseHeaders } from './headers.js';
 
 /** Everything one attempt needs; built by the handler, one per try. */
 export interface AttemptInput {
-  pool: Pool;
+  pool: UpstreamDispatcher;
   method: string;
   /** Path and query as sent upstream. */
   path: string;
@@ -18,7 +17,7 @@ export interface AttemptInput {
    * with a native timer because undici's own headersTimeout ticks in ~0.5 s steps (300ms fired at ~1 s).
    */
   headerTimeout?: number;
-  res: ServerResponse;
+  res: ProxyResponse;
   /**
    * Called when response headers arrive with this status. Return true to discard this response
    * and let the handler try another server (nothing has reached the client yet).
@@ -75,8 +74,7 @@ export function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     const onDrain = () => resume?.();
     res.on('close', onClientClose);
 
-    // onRequestSent is part of undici's legacy handler API but missing from its types.
-    const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
+    const handler: UpstreamHandler = {
       onConnect(a) {
         abort = a;
         if (pendingAbort) a(pendingAbort);
@@ -122,13 +120,7 @@ export function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 
     try {
       input.pool.dispatch(
-        {
-          method: input.method as Dispatcher.HttpMethod,
-          path: input.path,
-          headers: input.headers,
-          body: input.body as Dispatcher.DispatchOptions['body'],
-          reset: !input.keepAlive,
-        },
+        { method: input.method, path: input.path, headers: input.headers, body: input.body, reset: !input.keepAlive },
         handler,
       );
     } catch (err) {

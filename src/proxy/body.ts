@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from './exchange.js';
 import { HeadwaterError } from '../errors.js';
 
 /**
@@ -17,7 +17,7 @@ export interface RequestBody {
 const EMPTY: RequestBody = { take: () => null, replayable: true };
 
 /** Does this request carry a body at all (RFC 9112 6.3: Transfer-Encoding or Content-Length > 0)? */
-export function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: ProxyRequest): boolean {
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) return true;
   const cl = req.headers['content-length'];
@@ -29,7 +29,7 @@ export function hasBody(req: IncomingMessage): boolean {
  * with a streaming body that yields what was read and then the rest. Rejects with
  * HW_ERR_BODY_TOO_LARGE past `maxSize` (0 = unlimited) and HW_ERR_CLIENT_ABORT if the client goes.
  */
-export async function readBody(req: IncomingMessage, bufferLimit: number, maxSize: number): Promise<RequestBody> {
+export async function readBody(req: ProxyRequest, bufferLimit: number, maxSize: number): Promise<RequestBody> {
   if (!hasBody(req)) {
     // Nothing to read; still let Node finish the (empty) message.
     req.resume();

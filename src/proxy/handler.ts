@@ -1,5 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pool } from 'undici';
+import type { ProxyRequest, ProxyResponse, UpstreamDispatcher } from './exchange.js';
 import type { Config, RouteConfig } from '../config/types.js';
 import { HeadwaterError, type ErrorCode } from '../errors.js';
 import type { PickContext } from '../balancer/types.js';
@@ -21,7 +20,7 @@ export interface Runtime {
   readonly config: Config;
   readonly router: Router<RouteConfig>;
   readonly groups: ReadonlyMap<string, UpstreamGroup>;
-  readonly pools: ReadonlyMap<Host, Pool>;
+  readonly pools: ReadonlyMap<Host, UpstreamDispatcher>;
   readonly retry: ReadonlyMap<string, RetryPolicy>;
   /** Injected clock in ms. */
   now(): number;
@@ -35,7 +34,7 @@ class RequestPick implements PickContext {
     readonly method: string,
     readonly path: string,
     readonly clientIp: string,
-    readonly req: IncomingMessage,
+    readonly req: ProxyRequest,
   ) {}
   header(name: string): string | undefined {
     const v = this.req.headers[name];
@@ -44,13 +43,13 @@ class RequestPick implements PickContext {
 }
 
 /** The client address without the IPv4-mapped prefix. */
-export function clientAddress(req: IncomingMessage): string {
+export function clientAddress(req: ProxyRequest): string {
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 /** Find the route for a request (used by the listener for Expect: 100-continue too). */
-export function routeFor(rt: Runtime, req: IncomingMessage): { route: RouteConfig | undefined; path: string; query: string; host: string | undefined } | undefined {
+export function routeFor(rt: Runtime, req: ProxyRequest): { route: RouteConfig | undefined; path: string; query: string; host: string | undefined } | undefined {
   const target = parseTarget(req.url ?? '');
   if (!target) return undefined;
   const host = target.authority ?? req.headers.host;
@@ -74,7 +73,7 @@ const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-
  * through: 505), and a request with more than one Host, an invalid Host, or none on HTTP/1.1 gets
  * 400. Returns the refusal, or undefined for a well-formed request.
  */
-export function malformed(req: IncomingMessage): ErrorCode | undefined {
+export function malformed(req: ProxyRequest): ErrorCode | undefined {
   if (req.httpVersionMajor !== 1) return req.httpVersionMajor > 1 ? 'HW_ERR_HTTP_VERSION' : 'HW_ERR_BAD_REQUEST';
   let hosts = 0;
   const raw = req.rawHeaders;
@@ -88,7 +87,7 @@ export function malformed(req: IncomingMessage): ErrorCode | undefined {
  * The proxy handler: route, read the body as policy requires, then the attempt loop (pick a
  * server, forward, on a retryable failure try the next one), and one access record at the end.
  */
-export async function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): Promise<void> {
+export async function handleRequest(rt: Runtime, req: ProxyRequest, res: ProxyResponse, proto: 'http' | 'https'): Promise<void> {
   const start = rt.now();
   const method = req.method ?? 'GET';
   const tries: AttemptRecord[] = [];
@@ -163,8 +162,8 @@ interface LoopResult {
 async function attemptLoop(
   rt: Runtime,
   group: UpstreamGroup,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   body: RequestBody,
   method: string,
   path: string,

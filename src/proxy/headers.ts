@@ -90,12 +90,16 @@ export function forwardedElement(info: Pick<ForwardInfo, 'clientIp' | 'proto' | 
 }
 
 /**
- * Response headers from undici's raw Buffer pairs to a flat string array for res.writeHead,
+ * Response headers (undici's raw Buffer pairs, or strings) to a flat string array for res.writeHead,
  * dropping hop-by-hop headers and those named in Connection.
  */
-export function downstreamResponseHeaders(raw: readonly Buffer[]): string[] {
-  const flat: string[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) flat[i] = raw[i]!.toString('latin1');
+export function downstreamResponseHeaders(raw: readonly Buffer[] | readonly string[]): string[] {
+  let flat: readonly string[];
+  if (raw.length > 0 && typeof raw[0] !== 'string') {
+    const s: string[] = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) s[i] = (raw[i] as Buffer).toString('latin1');
+    flat = s;
+  } else flat = raw as readonly string[];
   const named = connectionTokens(flat);
   const out: string[] = [];
   for (let i = 0; i < flat.length; i += 2) {

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Host } from '../upstream/host.js';
+import type { UpstreamDispatcher } from '../proxy/exchange.js';
 
 /**
  * One undici Pool per upstream server (keep-alive connections, driven through `dispatch`), keyed
@@ -11,16 +12,17 @@ export class PoolSet {
   #pools = new Map<string, Pool>();
 
   /** Pools for every server of the given upstreams; reuses existing ones, returns the map by host. */
-  build(groups: Iterable<{ config: UpstreamConfig; hosts: readonly Host[] }>): Map<Host, Pool> {
+  build(groups: Iterable<{ config: UpstreamConfig; hosts: readonly Host[] }>): Map<Host, UpstreamDispatcher> {
     const next = new Map<string, Pool>();
-    const byHost = new Map<Host, Pool>();
+    const byHost = new Map<Host, UpstreamDispatcher>();
     for (const g of groups) {
       for (const h of g.hosts) {
         const key = poolKey(h, g.config);
         let pool = next.get(key) ?? this.#pools.get(key);
         if (!pool) pool = createPool(h, g.config);
         next.set(key, pool);
-        byHost.set(h, pool);
+        // undici takes our request shape as is (async-iterable bodies included).
+        byHost.set(h, pool as unknown as UpstreamDispatcher);
       }
     }
     for (const [key, pool] of this.#pools) {
