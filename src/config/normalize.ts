@@ -53,6 +53,7 @@ export function normalize(p: ParsedConfig): Config {
     upstreams,
     shutdown_timeout: p.shutdown_timeout,
     forwarded: p.forwarded,
+    engine: p.engine,
     access_log: { ...p.access_log },
   };
 }

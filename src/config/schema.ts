@@ -49,6 +49,10 @@ export const configSchema = object(
       default: '30s',
       doc: 'On SIGTERM/SIGINT the gateway stops accepting connections and lets requests in flight finish for at most this long. Set it a little above your slowest normal request, and below the kill timeout of your process manager.',
     }),
+    engine: oneOf(['node', 'lean'] as const, {
+      default: 'node',
+      doc: 'The HTTP/1.1 machinery on both legs. `lean`: Headwater\'s own strict HTTP/1.1 parser on raw sockets, to clients and to servers, the fastest. `node`: node:http for clients and undici pools for servers, the reference implementation. Both behave the same; switch back to `node` if you suspect the engine.',
+    }),
     forwarded: oneOf(['x-forwarded', 'rfc7239'] as const, {
       default: 'x-forwarded',
       doc: 'How the client address and protocol are passed to servers. `x-forwarded`: X-Forwarded-For/-Proto/-Host, which most frameworks read. `rfc7239`: also the standard `Forwarded` header.',

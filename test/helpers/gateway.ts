@@ -4,7 +4,9 @@ import { createGateway, type Gateway, type GatewayOptions } from '../../src/gate
 
 /** A gateway on 127.0.0.1:0 from a config object (listeners filled in when absent). */
 export async function startGateway(config: Record<string, unknown>, opts: GatewayOptions = {}): Promise<{ gw: Gateway; url: string }> {
-  const full = { listeners: [{ name: 'test', address: '127.0.0.1:0' }], access_log: { enabled: false }, ...config };
+  // HEADWATER_ENGINE runs the same integration tests on each HTTP/1.1 engine (scripts/test.mjs).
+  const engine = process.env.HEADWATER_ENGINE;
+  const full = { listeners: [{ name: 'test', address: '127.0.0.1:0' }], access_log: { enabled: false }, ...(engine ? { engine } : {}), ...config };
   const gw = await createGateway(full, { accessLog: false, ...opts });
   return { gw, url: gw.addresses()[0]!.url };
 }
