@@ -66,7 +66,7 @@ export class Gateway {
 
   #build(config: Config): Runtime {
     const groups = this.#hosts.build(config, this.#deps);
-    const pools = this.#pools.build(groups.values());
+    const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
     return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now };

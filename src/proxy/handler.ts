@@ -212,7 +212,8 @@ async function attemptLoop(
       headers,
       body: body.take(),
       keepAlive: up.keepalive.max_idle > 0,
-      headerTimeout: up.timeouts.response_header,
+      // The lean transport times headers on its socket; undici's own timer is too coarse (~0.5 s steps).
+      headerTimeout: rt.config.engine === 'lean' ? 0 : up.timeouts.response_header,
       res,
       now: rt.now,
       retryOnStatus: (st) => {

@@ -2,6 +2,10 @@ import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Host } from '../upstream/host.js';
 import type { UpstreamDispatcher } from '../proxy/exchange.js';
+import { LeanPool } from './lean/pool.js';
+
+/** Which client drives upstream connections: undici, or the lean raw-socket pool. */
+export type TransportKind = 'node' | 'lean';
 
 /**
  * One undici Pool per upstream server (keep-alive connections, driven through `dispatch`), keyed
@@ -9,20 +13,19 @@ import type { UpstreamDispatcher } from '../proxy/exchange.js';
  * key does not change; pools no longer used are closed gracefully (in-flight requests finish).
  */
 export class PoolSet {
-  #pools = new Map<string, Pool>();
+  #pools = new Map<string, UpstreamDispatcher>();
 
   /** Pools for every server of the given upstreams; reuses existing ones, returns the map by host. */
-  build(groups: Iterable<{ config: UpstreamConfig; hosts: readonly Host[] }>): Map<Host, UpstreamDispatcher> {
-    const next = new Map<string, Pool>();
+  build(groups: Iterable<{ config: UpstreamConfig; hosts: readonly Host[] }>, kind: TransportKind = 'node'): Map<Host, UpstreamDispatcher> {
+    const next = new Map<string, UpstreamDispatcher>();
     const byHost = new Map<Host, UpstreamDispatcher>();
     for (const g of groups) {
       for (const h of g.hosts) {
-        const key = poolKey(h, g.config);
+        const key = `${kind}|${poolKey(h, g.config)}`;
         let pool = next.get(key) ?? this.#pools.get(key);
-        if (!pool) pool = createPool(h, g.config);
+        if (!pool) pool = kind === 'lean' ? createLeanPool(h, g.config) : createPool(h, g.config);
         next.set(key, pool);
-        // undici takes our request shape as is (async-iterable bodies included).
-        byHost.set(h, pool as unknown as UpstreamDispatcher);
+        byHost.set(h, pool);
       }
     }
     for (const [key, pool] of this.#pools) {
@@ -58,10 +61,23 @@ function poolKey(h: Host, up: UpstreamConfig): string {
   return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}`;
 }
 
-function createPool(h: Host, up: UpstreamConfig): Pool {
+function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
+  return new LeanPool({
+    host: h.hostname,
+    port: h.port,
+    connectTimeout: up.timeouts.connect,
+    headersTimeout: up.timeouts.response_header,
+    bodyTimeout: up.timeouts.idle,
+    keepAliveTimeout: up.keepalive.idle_timeout,
+    maxIdle: up.keepalive.max_idle,
+    headLimits: { maxHeadSize: 64 * 1024, maxHeaders: 200 },
+  });
+}
+
+function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
   const origin = `http://${h.address}`;
   const keepAlive = up.keepalive.max_idle > 0;
-  return new Pool(origin, {
+  const pool = new Pool(origin, {
     // max_conns bounds connections as well as requests; 0 lets concurrency decide.
     connections: h.maxConns > 0 ? h.maxConns : null,
     pipelining: 1,
@@ -74,4 +90,6 @@ function createPool(h: Host, up: UpstreamConfig): Pool {
     strictContentLength: true,
     maxHeaderSize: 64 * 1024,
   });
+  // undici takes our request shape as is (async-iterable bodies included).
+  return pool as unknown as UpstreamDispatcher;
 }

@@ -1,0 +1,341 @@
+import net from 'node:net';
+import { parseResponseHead } from '../../http1/response-head.js';
+import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
+import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
+import { requestHead, transportError, type LeanPoolOptions } from './wire.js';
+
+const enum St {
+  Connecting,
+  Idle,
+  /** Request being written and/or response head awaited. */
+  Head,
+  Body,
+  Closed,
+}
+
+const enum Framing {
+  Length,
+  Chunked,
+  Close,
+}
+
+/** Told by a connection when it can take another request, or has gone for good. */
+export interface ConnectionOwner {
+  release(conn: UpstreamConnection): void;
+  gone(conn: UpstreamConnection): void;
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection to an upstream server, driving one exchange at a time:
+ * write the request head (and body by its framing, with backpressure), parse the response head
+ * strictly, then pass body bytes to the handler by the response's framing without copying them.
+ * Any doubt about where a response ends (bad framing, extra bytes, early close) closes the socket.
+ */
+export class UpstreamConnection {
+  readonly socket: net.Socket;
+  /** Requests this connection has carried. */
+  uses = 0;
+  #st: St = St.Connecting;
+  readonly #owner: ConnectionOwner;
+  readonly #opts: LeanPoolOptions;
+  #handler: UpstreamHandler | undefined;
+  #method = 'GET';
+  #keepAlive = true;
+  #sent = false;
+  #buf: Buffer | undefined;
+  #framing = Framing.Length;
+  #remaining = 0;
+  #chunked: ChunkedDecoder | undefined;
+  #paused = false;
+  readonly #abort = (err?: Error) => this.#fail(err ?? transportError('request aborted', 'UND_ERR_ABORTED'));
+  readonly #resume = () => {
+    if (this.#paused && this.#st === St.Body) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+  };
+  readonly #sink = (buf: Buffer, s: number, e: number) => {
+    if (this.#handler && this.#handler.onData(buf.subarray(s, e)) === false) this.#pause();
+  };
+
+  constructor(owner: ConnectionOwner, opts: LeanPoolOptions) {
+    this.#owner = owner;
+    this.#opts = opts;
+    this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+    this.socket.setTimeout(opts.connectTimeout);
+    this.socket.on('connect', () => this.#onConnect());
+    this.socket.on('data', (d: Buffer) => this.#onData(d));
+    this.socket.on('timeout', () => this.#onTimeout());
+    this.socket.on('error', (err) => this.#fail(err));
+    this.socket.on('close', () => this.#onClose());
+    this.socket.on('end', () => this.#onEnd());
+  }
+
+  get idle(): boolean {
+    return this.#st === St.Idle;
+  }
+
+  get closed(): boolean {
+    return this.#st === St.Closed;
+  }
+
+  /** Start an exchange. The connection may still be connecting; the request is written once it is up. */
+  run(req: UpstreamRequest, handler: UpstreamHandler): void {
+    this.#handler = handler;
+    this.#method = req.method;
+    this.#keepAlive = !req.reset;
+    this.#sent = false;
+    this.#paused = false;
+    this.#pending = req;
+    handler.onConnect(this.#abort);
+    if (this.#st === St.Idle) {
+      this.#st = St.Head;
+      this.#write(req);
+    }
+  }
+
+  #pending: UpstreamRequest | undefined;
+  /** Idle time allowed by the server's `Keep-Alive: timeout=N` hint, if it sent one. */
+  #idleLimit = 0;
+
+  #onConnect(): void {
+    if (this.#st !== St.Connecting) return;
+    if (!this.#pending) {
+      this.#toIdle();
+      return;
+    }
+    this.#st = St.Head;
+    this.#write(this.#pending);
+  }
+
+  #write(req: UpstreamRequest): void {
+    this.#pending = undefined;
+    this.uses++;
+    const sock = this.socket;
+    sock.setTimeout(this.#opts.headersTimeout);
+    const body = req.body;
+    if (body === null || Buffer.isBuffer(body)) {
+      const head = requestHead(req, body === null ? -1 : body.length, false);
+      if (body === null || body.length === 0) sock.write(head, 'latin1');
+      else {
+        sock.cork();
+        sock.write(head, 'latin1');
+        sock.write(body);
+        sock.uncork();
+      }
+      this.#requestSent();
+      return;
+    }
+    void this.#writeStream(req, body);
+  }
+
+  async #writeStream(req: UpstreamRequest, body: AsyncIterable<Buffer>): Promise<void> {
+    const sock = this.socket;
+    const { head, chunked } = requestHeadStreaming(req);
+    sock.write(head, 'latin1');
+    const handler = this.#handler;
+    try {
+      for await (const chunk of body) {
+        if (this.#handler !== handler || this.closed) return;
+        if (chunk.length === 0) continue;
+        let ok: boolean;
+        if (chunked) {
+          sock.cork();
+          sock.write(chunkHeader(chunk.length));
+          sock.write(chunk);
+          ok = sock.write(CRLF);
+          sock.uncork();
+        } else ok = sock.write(chunk);
+        if (!ok && !this.closed) await new Promise<void>((r) => sock.once('drain', r).once('close', r));
+      }
+      if (this.#handler !== handler || this.closed) return;
+      if (chunked) sock.write(LAST_CHUNK);
+      this.#requestSent();
+    } catch (err) {
+      if (this.#handler === handler) this.#fail(err as Error);
+    }
+  }
+
+  #requestSent(): void {
+    this.#sent = true;
+    this.#handler?.onRequestSent?.();
+  }
+
+  #onData(d: Buffer): void {
+    if (this.#st === St.Head) {
+      let buf = d;
+      if (this.#buf) {
+        buf = Buffer.concat([this.#buf, d]);
+        this.#buf = undefined;
+      }
+      this.#parseHead(buf, 0);
+    } else if (this.#st === St.Body) this.#body(d, 0, d.length);
+    else if (this.#st === St.Idle) this.#close(); // unsolicited bytes: the connection is out of sync
+  }
+
+  #parseHead(buf: Buffer, start: number): void {
+    for (;;) {
+      const r = parseResponseHead(buf, start, buf.length, this.#opts.headLimits, this.#method);
+      if (r.kind === 'incomplete') {
+        this.#buf = start === 0 ? buf : buf.subarray(start);
+        return;
+      }
+      if (r.kind === 'error') {
+        this.#fail(transportError(`invalid response from upstream: ${r.reason}`, 'HPE_INVALID_RESPONSE'));
+        return;
+      }
+      const h = r.head;
+      if (h.status < 200) {
+        if (h.status === 101) {
+          this.#fail(transportError('upstream switched protocols without an upgrade request', 'HPE_INVALID_RESPONSE'));
+          return;
+        }
+        start = r.next;
+        continue; // interim responses are not relayed
+      }
+      if (!h.keepAlive) this.#keepAlive = false;
+      else this.#idleLimit = keepAliveHint(h.headers);
+      if (h.noBody) this.#framing = Framing.Length, (this.#remaining = 0);
+      else if (h.chunked) {
+        this.#framing = Framing.Chunked;
+        (this.#chunked ??= new ChunkedDecoder()).reset();
+      } else if (h.closeDelimited) {
+        this.#framing = Framing.Close;
+        this.#keepAlive = false;
+      } else {
+        this.#framing = Framing.Length;
+        this.#remaining = h.contentLength;
+      }
+      this.#st = St.Body;
+      this.socket.setTimeout(this.#opts.bodyTimeout);
+      const handler = this.#handler!;
+      if (handler.onHeaders(h.status, h.headers, this.#resume, h.reason) === false) this.#pause();
+      if (this.#handler !== handler || this.#st !== St.Body) return; // aborted in onHeaders
+      this.#body(buf, r.next, buf.length);
+      return;
+    }
+  }
+
+  #body(buf: Buffer, s: number, e: number): void {
+    if (this.#framing === Framing.Length) {
+      const n = Math.min(this.#remaining, e - s);
+      if (n > 0) {
+        this.#remaining -= n;
+        this.#sink(buf, s, s + n);
+      }
+      if (this.#st !== St.Body) return;
+      if (s + n < e) this.#keepAlive = false; // bytes beyond the response: never reuse
+      if (this.#remaining === 0) this.#complete();
+    } else if (this.#framing === Framing.Chunked) {
+      const r = this.#chunked!.push(buf, s, e, this.#sink);
+      if (this.#st !== St.Body) return;
+      if ('error' in r) this.#fail(transportError(`invalid chunked response body: ${r.error}`, 'HPE_INVALID_CHUNK_SIZE'));
+      else if (r.done) {
+        if (s + r.consumed < e) this.#keepAlive = false;
+        this.#complete();
+      }
+    } else if (e > s) this.#sink(buf, s, e);
+  }
+
+  #pause(): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+  }
+
+  #complete(): void {
+    const handler = this.#handler!;
+    this.#handler = undefined;
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+    const reuse = this.#keepAlive && this.#sent;
+    if (reuse) this.#toIdle();
+    else this.#close();
+    handler.onComplete(this.#chunked?.trailers.length ? this.#chunked.trailers : null);
+  }
+
+  #toIdle(): void {
+    this.#st = St.Idle;
+    const hint = this.#idleLimit;
+    this.socket.setTimeout(hint > 0 && hint < this.#opts.keepAliveTimeout ? hint : this.#opts.keepAliveTimeout);
+    this.#owner.release(this);
+  }
+
+  #onTimeout(): void {
+    switch (this.#st) {
+      case St.Connecting:
+        this.#fail(transportError(`connect timeout after ${this.#opts.connectTimeout}ms`, 'UND_ERR_CONNECT_TIMEOUT'));
+        break;
+      case St.Head:
+        this.#fail(transportError(`no response headers within ${this.#opts.headersTimeout}ms`, 'UND_ERR_HEADERS_TIMEOUT'));
+        break;
+      case St.Body:
+        if (!this.#paused) this.#fail(transportError(`response body idle for ${this.#opts.bodyTimeout}ms`, 'UND_ERR_BODY_TIMEOUT'));
+        break;
+      default:
+        this.#close();
+    }
+  }
+
+  #onEnd(): void {
+    if (this.#st === St.Body && this.#framing === Framing.Close) this.#complete();
+  }
+
+  #onClose(): void {
+    if (this.#st === St.Body && this.#framing === Framing.Close) this.#complete();
+    else if (this.#handler) this.#fail(transportError('upstream closed the connection', 'UND_ERR_SOCKET'));
+    this.#close();
+  }
+
+  /**
+   * End the exchange with an error and drop the connection. A request that dies on a reused
+   * connection is not resent here (the server may have processed it): the proxy's retry policy
+   * decides, as NGINX does. Honouring the server's Keep-Alive timeout keeps that race rare.
+   */
+  #fail(err: Error): void {
+    const handler = this.#handler;
+    this.#handler = undefined;
+    this.#close();
+    handler?.onError(err);
+  }
+
+  #close(): void {
+    if (this.#st === St.Closed) return;
+    this.#st = St.Closed;
+    this.#buf = undefined;
+    this.socket.destroy();
+    this.#owner.gone(this);
+  }
+
+  /** Close now (pool shutdown, or an idle connection past the idle cap). */
+  close(): void {
+    if (this.#handler) this.#fail(transportError('connection pool closed', 'UND_ERR_DESTROYED'));
+    else this.#close();
+  }
+}
+
+/**
+ * The server's `Keep-Alive: timeout=N` in ms, less a second so we never reuse a connection the
+ * server is about to close (undici does the same); 0 when absent.
+ */
+function keepAliveHint(h: readonly string[]): number {
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i]!.length !== 10 || h[i]!.toLowerCase() !== 'keep-alive') continue;
+    const m = /timeout\s*=\s*(\d+)/i.exec(h[i + 1]!);
+    if (m) return Math.max(Number(m[1]) * 1000 - 1000, 1);
+  }
+  return 0;
+}
+
+function requestHeadStreaming(req: UpstreamRequest): { head: string; chunked: boolean } {
+  const chunked = !hasContentLength(req.headers);
+  return { head: requestHead(req, -1, chunked), chunked };
+}
+
+function hasContentLength(h: readonly string[]): boolean {
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.length === 14 && h[i]!.toLowerCase() === 'content-length') return true;
+  return false;
+}

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { LeanPool } from './pool.js';
+import { requestHead } from './wire.js';
+import type { UpstreamHandler } from '../../proxy/exchange.js';
+
+/** A raw upstream: answers each request head it sees with `reply(n)` (n counts requests). */
+async function rawServer(reply: (n: number, head: string) => string | null) {
+  let n = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n\r\n')) !== -1) {
+        const head = buf.slice(0, i);
+        buf = buf.slice(i + 4);
+        const out = reply(++n, head);
+        if (out === null) s.destroy();
+        else s.write(out);
+      }
+    });
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    connections: () => sockets.size,
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+function pool(port: number, over: Partial<ConstructorParameters<typeof LeanPool>[0]> = {}) {
+  return new LeanPool({
+    host: '127.0.0.1', port, connectTimeout: 1000, headersTimeout: 1000, bodyTimeout: 1000, keepAliveTimeout: 5000, maxIdle: 8,
+    headLimits: { maxHeadSize: 16384, maxHeaders: 100 }, ...over,
+  });
+}
+
+interface Outcome { status?: number; headers?: string[]; body: string; error?: NodeJS.ErrnoException }
+
+function send(p: LeanPool, method = 'GET', body: Buffer | null = null): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Outcome = { body: '' };
+    const h: UpstreamHandler = {
+      onConnect() {},
+      onHeaders(status, headers) { out.status = status; out.headers = headers as string[]; return true; },
+      onData(c) { out.body += c.toString('latin1'); return true; },
+      onComplete() { resolve(out); },
+      onError(err) { out.error = err as NodeJS.ErrnoException; resolve(out); },
+    };
+    p.dispatch({ method, path: '/x', headers: ['host', 'h'], body, reset: false }, h);
+  });
+}
+
+test('reuses one keep-alive connection for sequential requests', async (t) => {
+  const s = await rawServer(() => 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  const p = pool(s.port);
+  t.after(async () => { await p.destroy(); await s.close(); });
+  for (let i = 0; i < 3; i++) assert.equal((await send(p)).body, 'ok');
+  assert.equal(s.connections(), 1);
+});
+
+test('chunked and close-delimited responses are read by their framing', async (t) => {
+  const s = await rawServer((n) =>
+    n === 1 ? 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n' : 'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil-close');
+  const p = pool(s.port);
+  t.after(async () => { await p.destroy(); await s.close(); });
+  assert.equal((await send(p)).body, 'abcde');
+  const closeRead = send(p);
+  setTimeout(() => void s.close(), 50);
+  assert.equal((await closeRead).body, 'until-close');
+});
+
+test('a malformed response is an HPE error; refused and timed-out connects have undici codes', async (t) => {
+  const bad = await rawServer(() => 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nx');
+  const hang = await rawServer(() => '');
+  t.after(async () => { await bad.close(); await hang.close(); });
+  const p1 = pool(bad.port);
+  assert.match((await send(p1)).error!.code!, /^HPE_/);
+  const p2 = pool(hang.port, { headersTimeout: 50 });
+  assert.equal((await send(p2)).error!.code, 'UND_ERR_HEADERS_TIMEOUT');
+  const dead = await rawServer(() => '');
+  const port = dead.port;
+  await dead.close();
+  assert.equal((await send(pool(port))).error!.code, 'ECONNREFUSED');
+  await p1.destroy();
+  await p2.destroy();
+});
+
+test('max_idle caps kept connections; 0 closes each one', async (t) => {
+  const s = await rawServer(() => 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+  const p = pool(s.port, { maxIdle: 1 });
+  const p0 = pool(s.port, { maxIdle: 0 });
+  t.after(async () => { await p.destroy(); await p0.destroy(); await s.close(); });
+  await Promise.all([send(p), send(p), send(p)]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.connections(), 1);
+  await send(p0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.connections(), 1, 'the max_idle 0 connection was closed');
+});
+
+test('extra bytes after a response, or Connection: close, stop reuse', async (t) => {
+  const s = await rawServer((n) => (n === 1 ? 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nxEXTRA' : 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\ny'));
+  const p = pool(s.port);
+  t.after(async () => { await p.destroy(); await s.close(); });
+  assert.equal((await send(p)).body, 'x');
+  assert.equal((await send(p)).body, 'y');
+});
+
+test('request heads: content-length for buffered bodies, none for GET, chunked for streams', () => {
+  assert.equal(requestHead({ method: 'GET', path: '/', headers: ['host', 'h'], body: null, reset: false }, -1, false), 'GET / HTTP/1.1\r\nhost: h\r\n\r\n');
+  assert.match(requestHead({ method: 'POST', path: '/', headers: ['host', 'h'], body: Buffer.from('abc'), reset: false }, 3, false), /content-length: 3\r\n\r\n$/);
+  assert.match(requestHead({ method: 'POST', path: '/', headers: ['host', 'h', 'Content-Length', '9'], body: null, reset: true }, -1, true), /^POST \/ HTTP\/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n$/);
+});

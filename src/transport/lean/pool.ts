@@ -1,0 +1,61 @@
+import type { UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
+import { UpstreamConnection, type ConnectionOwner } from './connection.js';
+import type { LeanPoolOptions } from './wire.js';
+
+/**
+ * Keep-alive connections to one upstream server for the lean HTTP/1.1 engine. Idle connections
+ * are reused newest first (warm sockets, and the oldest age out through idle_timeout); at most
+ * `maxIdle` are kept. Concurrency is bounded by the balancer (max_conns), not here.
+ */
+export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
+  readonly #opts: LeanPoolOptions;
+  readonly #idle: UpstreamConnection[] = [];
+  readonly #all = new Set<UpstreamConnection>();
+  #closing = false;
+  #drained: (() => void) | undefined;
+
+  constructor(opts: LeanPoolOptions) {
+    this.#opts = opts;
+  }
+
+  dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
+    let conn: UpstreamConnection | undefined;
+    while ((conn = this.#idle.pop()) !== undefined && !conn.idle);
+    if (conn === undefined) {
+      conn = new UpstreamConnection(this, this.#opts);
+      this.#all.add(conn);
+    }
+    conn.run(req, handler);
+    return true;
+  }
+
+  release(conn: UpstreamConnection): void {
+    if (this.#closing || this.#opts.maxIdle === 0 || this.#idle.length >= this.#opts.maxIdle) {
+      conn.close();
+      return;
+    }
+    this.#idle.push(conn);
+  }
+
+  gone(conn: UpstreamConnection): void {
+    this.#all.delete(conn);
+    const i = this.#idle.lastIndexOf(conn);
+    if (i !== -1) this.#idle.splice(i, 1);
+    if (this.#closing && this.#all.size === 0) this.#drained?.();
+  }
+
+  /** Let requests in flight finish, then close every connection. */
+  close(): Promise<void> {
+    this.#closing = true;
+    for (const c of this.#idle.splice(0)) c.close();
+    if (this.#all.size === 0) return Promise.resolve();
+    return new Promise((r) => (this.#drained = r));
+  }
+
+  /** Close every connection now; exchanges in flight fail. */
+  destroy(): Promise<void> {
+    this.#closing = true;
+    for (const c of [...this.#all]) c.close();
+    return Promise.resolve();
+  }
+}

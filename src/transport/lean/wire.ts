@@ -1,0 +1,48 @@
+import type { HeadLimits } from '../../http1/request-head.js';
+import type { UpstreamRequest } from '../../proxy/exchange.js';
+
+/** Settings of one lean pool (one upstream server); times in ms. */
+export interface LeanPoolOptions {
+  host: string;
+  port: number;
+  connectTimeout: number;
+  /** From the end of the request to the response head. */
+  headersTimeout: number;
+  /** Longest silence while reading a response body. */
+  bodyTimeout: number;
+  /** Idle time after which a pooled connection is closed. */
+  keepAliveTimeout: number;
+  /** Idle connections kept for reuse; 0 disables keep-alive. */
+  maxIdle: number;
+  headLimits: HeadLimits;
+}
+
+const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * The request head as one latin1 string: request line, the given headers (already rewritten by
+ * the proxy: hop-by-hop gone, Host first), then framing. `bodyLength` >= 0 is a body of known
+ * size (Content-Length added when the client's head had none); `chunked` frames a streamed body.
+ */
+export function requestHead(req: UpstreamRequest, bodyLength: number, chunked: boolean): string {
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  const h = req.headers;
+  let hasLength = false;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (chunked) continue;
+      hasLength = true;
+    }
+    head += `${name}: ${h[i + 1]!}\r\n`;
+  }
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  else if (!hasLength && (bodyLength > 0 || (bodyLength <= 0 && PAYLOAD_METHODS.has(req.method)))) head += `content-length: ${Math.max(bodyLength, 0)}\r\n`;
+  if (req.reset) head += 'connection: close\r\n';
+  return head + '\r\n';
+}
+
+/** An error with a code the proxy's classifier knows (the same codes undici uses). */
+export function transportError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
