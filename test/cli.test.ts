@@ -122,3 +122,33 @@ test('demo: shows balancing and failover, then serves until stopped', async (t) 
   proc.kill('SIGINT');
   assert.equal(await exited(proc), 0);
 });
+
+test('run with workers: 2 serves from two processes, reloads them all, and drains on SIGTERM', async (t) => {
+  const a = await startOrigin('a');
+  const b = await startOrigin('b');
+  t.after(async () => {
+    await a.close();
+    await b.close();
+  });
+  const file = join(dir, 'workers.yaml');
+  const cfg = (addr: string) =>
+    `workers: 2\nlisteners:\n  - name: main\n    address: 127.0.0.1:0\nroutes:\n  - upstream: web\nupstreams:\n  web:\n    servers:\n      - address: ${addr}\naccess_log: { enabled: false }\n`;
+  writeFileSync(file, cfg(a.address));
+  const { url, proc, stderr } = await startCli(['run', '--config', file]);
+  t.after(() => proc.kill('SIGKILL'));
+  for (let i = 0; i < 100 && !/2 workers \(pids \d+, \d+\)/.test(stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(stderr(), /2 workers \(pids \d+, \d+\)/);
+  assert.equal(await (await request(url)).body.text(), 'a');
+  writeFileSync(file, cfg(b.address));
+  proc.kill('SIGHUP');
+  // Every worker must switch: ask enough times on fresh connections to reach both.
+  let allB = false;
+  for (let i = 0; i < 100 && !allB; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const bodies = await Promise.all(Array.from({ length: 6 }, async () => (await request(url, { reset: true })).body.text()));
+    allB = bodies.every((x) => x === 'b');
+  }
+  assert.ok(allB, 'all workers reloaded');
+  proc.kill('SIGTERM');
+  assert.equal(await exited(proc), 0);
+});

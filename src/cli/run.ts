@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import os from 'node:os';
 import { loadConfigFile, formatIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { Gateway } from '../gateway.js';
@@ -15,7 +17,9 @@ export function say(line: string): void {
 export async function runGateway(config: Config, reloadSource?: () => Promise<{ ok: true; config: Config } | { ok: false; lines: string[] }>): Promise<Gateway> {
   const gw = new Gateway(config);
   await gw.start();
-  for (const a of gw.addresses()) say(`headwater: listener ${a.name} on ${a.url}`);
+  const lines = gw.addresses().map((a) => `headwater: listener ${a.name} on ${a.url}`);
+  if (cluster.isWorker) process.send?.({ type: 'listening', lines });
+  else for (const l of lines) say(l);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -33,7 +37,7 @@ export async function runGateway(config: Config, reloadSource?: () => Promise<{ 
 
   if (reloadSource) {
     let reloading = Promise.resolve();
-    process.on('SIGHUP', () => {
+    const reload = () => {
       reloading = reloading.then(async () => {
         const r = await reloadSource();
         if (!r.ok) {
@@ -44,12 +48,15 @@ export async function runGateway(config: Config, reloadSource?: () => Promise<{ 
         }
         try {
           await gw.reload(r.config, true);
-          say('headwater: configuration reloaded');
+          if (!cluster.isWorker) say('headwater: configuration reloaded');
         } catch (err) {
           say(`headwater: reload failed, the running configuration stays: ${(err as Error).message}`);
         }
       });
-    });
+    };
+    process.on('SIGHUP', reload);
+    // In a cluster the primary checks the file and tells each worker to reload.
+    process.on('message', (m: { type?: string }) => m?.type === 'reload' && reload());
   }
   return gw;
 }
@@ -64,6 +71,12 @@ export async function runCommand(file: string): Promise<void> {
   if (!first.ok) {
     for (const l of first.lines) say(l);
     process.exit(2);
+  }
+  const workers = first.config.workers === 0 ? os.availableParallelism() : first.config.workers;
+  if (workers > 1 && cluster.isPrimary) {
+    const { runPrimary } = await import('./cluster.js');
+    runPrimary(file, workers);
+    return;
   }
   try {
     await runGateway(first.config, load);

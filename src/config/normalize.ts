@@ -54,6 +54,7 @@ export function normalize(p: ParsedConfig): Config {
     shutdown_timeout: p.shutdown_timeout,
     forwarded: p.forwarded,
     engine: p.engine,
+    workers: p.workers,
     access_log: { ...p.access_log },
   };
 }

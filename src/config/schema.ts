@@ -2,7 +2,7 @@
  * The whole configuration vocabulary. This is the single source of truth: the loader validates
  * against it and docs/config-reference.md is generated from it (`npm run docs`).
  */
-import { bool, list, object, oneOf, optional, record, string, type Infer } from './schema-dsl.js';
+import { bool, int, list, object, oneOf, optional, record, string, type Infer } from './schema-dsl.js';
 import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
@@ -48,6 +48,12 @@ export const configSchema = object(
     shutdown_timeout: duration({
       default: '30s',
       doc: 'On SIGTERM/SIGINT the gateway stops accepting connections and lets requests in flight finish for at most this long. Set it a little above your slowest normal request, and below the kill timeout of your process manager.',
+    }),
+    workers: int({
+      min: 0,
+      max: 256,
+      default: 1,
+      doc: 'Worker processes (node:cluster) sharing the listeners, like NGINX `worker_processes`; 0 means one per CPU core. Each worker keeps its own server state (failure counts, balancer position) and writes to the same access log. Used by `headwater run`; the library always runs in one process.',
     }),
     engine: oneOf(['node', 'lean'] as const, {
       default: 'node',

@@ -99,6 +99,8 @@ export interface Config {
   upstreams: Record<string, UpstreamConfig>;
   /** ms to let in-flight requests finish on SIGTERM/SIGINT. */
   shutdown_timeout: number;
+  /** Worker processes for `headwater run` (0 = one per core). */
+  workers: number;
   /** HTTP/1.1 engine on both legs: Headwater's own raw-socket path, or node:http + undici. */
   engine: 'node' | 'lean';
   /** How the client address is passed on: X-Forwarded-* always; RFC 7239 Forwarded too when set. */
