@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every compiled *.test.js under dist/ with node:test. Node 20's runner takes no globs,
+// Runs every compiled *.test.js under dist/ with node:test: the integration tests once per engine. Node 20's runner takes no globs,
 // and a bare directory would also run helper files under test/, so we list the files ourselves.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,9 +14,26 @@ function walk(dir, out) {
   return out;
 }
 const filter = process.argv.slice(2);
-let files = [...walk('dist/src', []), ...walk('dist/test', [])].sort();
-if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+const pick = (files) => (filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files);
+const unit = pick(walk('dist/src', []).sort());
+const integration = pick(walk('dist/test', []).sort());
 const args = ['--test', '--test-concurrency=2', '--test-timeout=60000'];
 if (process.env.CI) args.push('--test-reporter=spec');
-const r = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+
+// The integration tests run once per HTTP/1.1 engine (test/helpers/gateway.ts reads HEADWATER_ENGINE);
+// unit tests under src/ once.
+const runs = [
+  { label: 'node engine: unit + integration', files: [...unit, ...integration], engine: undefined },
+  { label: 'lean engine: integration', files: integration, engine: 'lean' },
+];
+let status = 0;
+for (const run of runs) {
+  if (run.files.length === 0) continue;
+  const env = { ...process.env };
+  delete env.HEADWATER_ENGINE;
+  if (run.engine) env.HEADWATER_ENGINE = run.engine;
+  console.log(`# ${run.label}`);
+  const r = spawnSync(process.execPath, [...args, ...run.files], { stdio: 'inherit', env });
+  if ((r.status ?? 1) !== 0) status = r.status ?? 1;
+}
+process.exit(status);

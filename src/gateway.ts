@@ -9,6 +9,7 @@ import { PoolSet } from './transport/pools.js';
 import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
 import { HttpListener } from './server/listener.js';
+import { LeanListener } from './server/lean/listener.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 
@@ -44,7 +45,7 @@ export function toConfig(input: unknown): Config {
  */
 export class Gateway {
   #runtime: Runtime;
-  #listeners = new Map<string, HttpListener>();
+  #listeners = new Map<string, HttpListener | LeanListener>();
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
@@ -100,7 +101,7 @@ export class Gateway {
       for (const lc of config.listeners) {
         const key = `${lc.host}|${lc.port}`;
         if (this.#listeners.has(key)) continue;
-        const l = new HttpListener(lc, () => this.#runtime);
+        const l = new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, () => this.#runtime);
         await l.listen();
         this.#listeners.set(key, l);
         added.push(key);

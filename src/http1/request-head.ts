@@ -1,0 +1,255 @@
+/**
+ * Request-head parser for the raw-socket HTTP/1.1 path. It replaces llhttp as the guard in front
+ * of the proxy, so it refuses everything Node 20's http server refuses (llhttp 9, non-lenient,
+ * plus Node's missing-Host check) and, where RFC 9112 is stricter in ways that matter for request
+ * smuggling or routing, it is stricter (see fuzz.test.ts for the list of deliberate differences).
+ * It works on Buffer offsets with table lookups and decodes the head to latin1 once.
+ */
+import {
+  AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_PROXY_CONNECTION,
+  F_TRANSFER_ENCODING, F_UPGRADE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST,
+  TE_CHUNKED_NOT_LAST, TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, latin1, scan,
+  scanFields, transferCodings,
+} from './fields.js';
+
+/** Bounds on one head: bytes from the first byte offered up to the blank line, and field lines. */
+export interface HeadLimits {
+  maxHeadSize: number;
+  maxHeaders: number;
+}
+
+/** A parsed request head: what forwarding needs, without a second pass over the headers. */
+export interface RequestHead {
+  method: string;
+  target: string;
+  versionMinor: 0 | 1;
+  /** Flat [name, value, ...]: names as received, values with OWS trimmed. */
+  headers: string[];
+  /** -1 when absent. */
+  contentLength: number;
+  chunked: boolean;
+  /** Whether the client connection may carry another request (HTTP version and Connection tokens). */
+  keepAlive: boolean;
+  expectContinue: boolean;
+  /** `Connection: upgrade` plus a non-empty Upgrade header (CONNECT is told by the method). */
+  upgrade: boolean;
+  host: string | undefined;
+  /** Lower-cased elements of Connection, for hop-by-hop stripping. */
+  connectionTokens: string[];
+}
+
+/** Request refusal: the status to answer with before closing the connection. */
+export interface RequestHeadError {
+  kind: 'error';
+  status: 400 | 431 | 501 | 505;
+  reason: string;
+}
+
+export type RequestHeadResult =
+  | { kind: 'incomplete' }
+  | RequestHeadError
+  | { kind: 'head'; head: RequestHead; /** Offset after the blank line: the body or the next request. */ next: number };
+
+const INCOMPLETE: { kind: 'incomplete' } = Object.freeze({ kind: 'incomplete' as const });
+
+function fail(status: 400 | 431 | 501 | 505, reason: string): RequestHeadError {
+  return { kind: 'error', status, reason };
+}
+
+/** Methods llhttp accepts with an HTTP/1.x version (Node 20's http.METHODS), as interned strings. */
+export const KNOWN_METHODS: readonly string[] = [
+  'ACL', 'BIND', 'CHECKOUT', 'CONNECT', 'COPY', 'DELETE', 'GET', 'HEAD', 'LINK', 'LOCK', 'M-SEARCH', 'MERGE',
+  'MKACTIVITY', 'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PROPPATCH', 'PURGE',
+  'PUT', 'QUERY', 'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'TRACE', 'UNBIND', 'UNLINK', 'UNLOCK',
+  'UNSUBSCRIBE',
+];
+const BY_FIRST: string[][] = Array.from({ length: 256 }, () => []);
+for (const m of KNOWN_METHODS) BY_FIRST[m.charCodeAt(0)]!.push(m);
+
+function knownMethod(buf: Uint8Array, s: number, e: number): string | undefined {
+  const list = BY_FIRST[buf[s]!]!;
+  outer: for (let k = 0; k < list.length; k++) {
+    const m = list[k]!;
+    if (m.length !== e - s) continue;
+    for (let i = 1; i < m.length; i++) if (buf[s + i] !== m.charCodeAt(i)) continue outer;
+    return m;
+  }
+  return undefined;
+}
+
+/** RFC 3986 host [ ":" port ], as the gateway's Host check: IP literal or (possibly empty) reg-name. */
+function validHost(buf: Uint8Array, s: number, e: number, connect: boolean): boolean {
+  const ipChar = IP_LITERAL, regChar = REG_NAME;
+  let i = s;
+  if (i < e && buf[i] === 0x5b) {
+    const h = ++i;
+    while (i < e && ipChar[buf[i]!] === 1) i++;
+    if (i === h || i >= e || buf[i] !== 0x5d) return false;
+    i++;
+  } else {
+    while (i < e && regChar[buf[i]!] === 1) i++;
+    if (connect && i === s) return false;
+  }
+  if (i < e && buf[i] === 58) {
+    const ps = ++i;
+    while (i < e && buf[i]! >= 48 && buf[i]! <= 57) i++;
+    if (connect && i === ps) return false;
+  } else if (connect) return false;
+  return i === e;
+}
+
+/** Request-target form checks beyond "VCHAR only": returns why it is refused, or undefined. */
+function targetProblem(buf: Uint8Array, s: number, e: number, method: string): string | undefined {
+  const c = buf[s]!;
+  if (method === 'CONNECT') return validHost(buf, s, e, true) ? undefined : 'CONNECT target is not host:port';
+  if (c === 0x2f) return undefined;
+  if (c === 0x2a) return e - s === 1 && method === 'OPTIONS' ? undefined : 'asterisk-form is only "*" with OPTIONS';
+  let i = s;
+  while (i < e && ((buf[i]! | 0x20) >= 0x61 && (buf[i]! | 0x20) <= 0x7a)) i++;
+  if (i === s || e - i < 3 || buf[i] !== 58 || buf[i + 1] !== 0x2f || buf[i + 2] !== 0x2f) return 'invalid request-target';
+  i += 3;
+  const as = i;
+  const authChar = AUTHORITY;
+  while (i < e && authChar[buf[i]!] === 1) i++;
+  if (i === as) return 'empty authority in request-target';
+  if (i < e && buf[i] !== 0x2f && buf[i] !== 0x3f) return buf[i] === 0x40 ? 'userinfo in request-target' : 'invalid authority in request-target';
+  return undefined;
+}
+
+/**
+ * Parses one request head from buf[start, end). Returns 'incomplete' until the blank line has
+ * arrived (call again from the same start with more bytes), an error with the status to answer,
+ * or the head and the offset of the first byte after it. Empty lines before the request line are
+ * skipped, as llhttp does. Once more than `maxHeadSize` bytes are offered without a complete head
+ * the answer is 431, so a slow or endless head costs bounded work.
+ */
+export function parseRequestHead(buf: Buffer, start: number, end: number, limits: HeadLimits): RequestHeadResult {
+  const limit = Math.min(end, start + limits.maxHeadSize);
+  const r = parse(buf, start, limit, limits.maxHeaders);
+  if (r === INCOMPLETE && end > limit) return fail(431, 'request head larger than maxHeadSize');
+  return r;
+}
+
+function parse(buf: Buffer, start: number, end: number, maxHeaders: number): RequestHeadResult {
+  const tchar = TOKEN, vchar = VCHAR;
+  let p = start;
+  while (p < end && (buf[p] === 13 || buf[p] === 10)) p++;
+  const ls = p;
+  while (p < end && tchar[buf[p]!] === 1) p++;
+  if (p >= end) return INCOMPLETE;
+  if (buf[p] !== 32 || p === ls) return fail(400, 'invalid method');
+  const method = knownMethod(buf, ls, p);
+  if (method === undefined) return fail(501, 'unknown method');
+  const ts = ++p;
+  while (p < end && vchar[buf[p]!] === 1) p++;
+  if (p >= end) return INCOMPLETE;
+  if (buf[p] !== 32) return fail(400, p === ts ? 'invalid request-target' : 'request line without HTTP version or invalid target');
+  const te = p++;
+  if (te === ts) return fail(400, 'more than one space after method');
+  const problem = targetProblem(buf, ts, te, method);
+  if (problem !== undefined) return fail(400, problem);
+  // "HTTP/1.1" or "HTTP/1.0" and CRLF; else byte by byte, so garbage is refused before it completes.
+  const minor = buf[p + 7]! - 48;
+  if (!(p + 10 <= end && buf[p] === 72 && buf[p + 1] === 84 && buf[p + 2] === 84 && buf[p + 3] === 80 && buf[p + 4] === 47 &&
+    buf[p + 5] === 49 && buf[p + 6] === 46 && (minor === 0 || minor === 1) && buf[p + 8] === 13 && buf[p + 9] === 10)) {
+    const r = version(buf, p, end);
+    if (r !== undefined) return r;
+  }
+  const q = scanFields(buf, p + 10, end, maxHeaders);
+  if (q >= 0) return build(buf, ls, q, method, ts, te, minor as 0 | 1);
+  // Otherwise the complete field lines so far get the checks llhttp makes per line (Content-Length,
+  // Transfer-Encoding): a head is refused without waiting for its end, and for the first fault in
+  // byte order however its bytes were split.
+  const early = build(buf, ls, -1, method, ts, te, minor as 0 | 1);
+  if (early.kind === 'error' || q === SCAN_INCOMPLETE) return early;
+  return q === SCAN_BAD ? fail(400, scan.reason) : fail(431, 'too many header fields');
+}
+
+/** Checks the scanned fields and makes the head; with next = -1, only the per-line checks. */
+/** The version and CRLF ending a request line, when not plainly HTTP/1.x: why not, or undefined. */
+function version(buf: Buffer, p: number, end: number): RequestHeadResult | undefined {
+  for (let i = 0; i < 10; i++) {
+    if (p + i >= end) return INCOMPLETE;
+    const c = buf[p + i]!;
+    const ok = i < 5 ? c === 'HTTP/'.charCodeAt(i) : i === 6 ? c === 46 : i === 8 ? c === 13 : i === 9 ? c === 10 : c >= 48 && c <= 57;
+    if (!ok) return fail(400, i === 9 || (i === 8 && c === 10) ? 'request line not ended by CRLF' : 'invalid HTTP version');
+  }
+  return buf[p + 5] !== 49 || buf[p + 7]! > 49 ? fail(505, 'HTTP version not supported') : undefined;
+}
+
+function build(buf: Buffer, ls: number, next: number, method: string, ts: number, te: number, minor: 0 | 1): RequestHeadResult {
+  const partial = next < 0;
+  const text = partial ? '' : latin1(buf, ls, next);
+  const n = scan.count;
+  const offs = scan.offs;
+  const headers = new Array<string>(partial ? 0 : 2 * n);
+  let cl = -1;
+  let teLine = -1;
+  let chunkedSeen = false;
+  let hosts = 0;
+  let host: string | undefined;
+  let conn = 0;
+  let upgradeField = false;
+  let expectContinue = false;
+  const tokens: string[] = [];
+  for (let i = 0, k = 0; i < n; i++, k += 5) {
+    const ns = offs[k]!, ne = offs[k + 1]!, vs = offs[k + 2]!, ve = offs[k + 3]!;
+    const value = partial ? '' : text.slice(vs - ls, ve - ls);
+    if (!partial) {
+      headers[2 * i] = text.slice(ns - ls, ne - ls);
+      headers[2 * i + 1] = value;
+    }
+    switch (fieldKind(buf, ns, ne)) {
+      case F_HOST:
+        if (++hosts > 1) return fail(400, 'more than one Host');
+        if (!validHost(buf, vs, ve, false)) return fail(400, 'invalid Host');
+        host = value;
+        break;
+      case F_CONTENT_LENGTH:
+        if (cl >= 0) return fail(400, 'duplicate Content-Length');
+        cl = contentLength(buf, vs, ve, offs[k + 4]!);
+        if (cl < 0) return fail(400, 'invalid Content-Length');
+        break;
+      case F_TRANSFER_ENCODING:
+        if (vs === ve) return fail(400, 'empty Transfer-Encoding');
+        teLine = transferCodings(buf, vs, ve, offs[k + 4]!, chunkedSeen);
+        if ((teLine & (TE_CHUNKED_NOT_LAST | TE_CHUNKED_TWICE)) !== 0) return fail(400, 'chunked is not the final coding, or repeated');
+        chunkedSeen = chunkedSeen || teLine !== 0;
+        break;
+      case F_CONNECTION:
+        conn |= connectionFlags(buf, vs, ve, partial ? undefined : tokens, text, ls);
+        break;
+      case F_PROXY_CONNECTION:
+        conn |= connectionFlags(buf, vs, ve);
+        break;
+      case F_UPGRADE:
+        if (ve > vs) upgradeField = true;
+        break;
+      case F_EXPECT:
+        if (ve - vs === 12 && eqLower(buf, vs, '100-continue')) expectContinue = true;
+        break;
+    }
+  }
+  if (teLine >= 0) {
+    if (cl >= 0) return fail(400, 'both Content-Length and Transfer-Encoding');
+    if (minor === 0) return fail(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (partial) return INCOMPLETE;
+    if ((teLine & TE_CHUNKED_LAST) === 0) return fail(400, 'Transfer-Encoding without chunked as final coding');
+  }
+  if (partial) return INCOMPLETE;
+  if (hosts === 0 && minor === 1) return fail(400, 'missing Host');
+  const head: RequestHead = {
+    method,
+    target: text.slice(ts - ls, te - ls),
+    versionMinor: minor,
+    headers,
+    contentLength: cl,
+    chunked: teLine >= 0,
+    keepAlive: minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE,
+    expectContinue,
+    upgrade: upgradeField && (conn & C_UPGRADE) !== 0,
+    host,
+    connectionTokens: tokens,
+  };
+  return { kind: 'head', head, next };
+}

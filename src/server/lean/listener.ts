@@ -1,0 +1,147 @@
+import net from 'node:net';
+import type { ListenerConfig } from '../../config/types.js';
+import { handleRequest, routeFor, type Runtime } from '../../proxy/handler.js';
+import { channels } from '../../observability/events.js';
+import { Connection, type LeanContext } from './connection.js';
+import type { LeanRequest } from './request.js';
+import type { LeanResponse } from './response.js';
+
+/** Client-side deadlines, in ms. Defaults match the node engine's listener. */
+export interface LeanTimeouts {
+  /** From the first byte of a request head to its end; 408 after. Default 30 s. */
+  headMs: number;
+  /** Keep-alive idle time between requests; closed silently after. Default 60 s. */
+  idleMs: number;
+  /** A closing connection keeps draining what the client still sends for this long. Default 5 s. */
+  lingerMs: number;
+  /** How often deadlines are checked (their precision). Default 1 s. */
+  tickMs: number;
+}
+
+/** Test and embedding knobs; the gateway uses the defaults. */
+export interface LeanListenerOptions {
+  timeouts?: Partial<LeanTimeouts>;
+  /** Replace the proxy handler (unit tests). */
+  handle?: (req: LeanRequest, res: LeanResponse) => void;
+  /** Replace the Expect: 100-continue check (unit tests). */
+  continueOk?: (req: LeanRequest) => boolean;
+}
+
+function onHandlerError(err: unknown): void {
+  channels.lifecycle.publish({ level: 'error', msg: 'request handler failed', err: String(err) });
+}
+
+/**
+ * The lean engine's HTTP/1.1 listener: raw `net` sockets, Headwater's own strict parser, one
+ * request at a time per connection. Same public shape as HttpListener. Deadlines of every
+ * connection are checked by one timer per listener.
+ */
+export class LeanListener {
+  readonly config: ListenerConfig;
+  readonly #server: net.Server;
+  readonly #conns = new Set<Connection>();
+  readonly #ctx: LeanContext;
+  readonly #tickMs: number;
+  #tick: NodeJS.Timeout | undefined;
+  #idleWaiter: (() => void) | undefined;
+
+  constructor(config: ListenerConfig, runtime: () => Runtime, opts: LeanListenerOptions = {}) {
+    this.config = config;
+    const t = opts.timeouts ?? {};
+    this.#tickMs = t.tickMs ?? 1000;
+    const conns = this.#conns;
+    const handle =
+      opts.handle ??
+      ((req: LeanRequest, res: LeanResponse) => {
+        handleRequest(runtime(), req, res, 'http').catch(onHandlerError);
+      });
+    const continueOk =
+      opts.continueOk ??
+      ((req: LeanRequest) => {
+        // Refusals (no route, too large) are left to the handler, which answers before reading.
+        const route = routeFor(runtime(), req)?.route;
+        const declared = Number(req.headers['content-length'] ?? 0);
+        return route !== undefined && !(route.client_max_body_size > 0 && declared > route.client_max_body_size);
+      });
+    this.#ctx = {
+      now: performance.now(),
+      closing: false,
+      headMs: t.headMs ?? 30_000,
+      idleMs: t.idleMs ?? 60_000,
+      lingerMs: t.lingerMs ?? 5_000,
+      handle,
+      continueOk,
+      gone: (conn) => {
+        conns.delete(conn);
+        if (conns.size === 0) this.#wake();
+      },
+    };
+    this.#server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
+      if (this.#ctx.closing) {
+        socket.destroy();
+        return;
+      }
+      conns.add(new Connection(socket, this.#ctx));
+    });
+  }
+
+  /** Bind; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`listener ${this.config.name}: cannot listen on ${this.config.address}: ${err.message}`));
+      this.#server.once('error', onError);
+      this.#server.listen({ host: this.config.host, port: this.config.port }, () => {
+        this.#server.off('error', onError);
+        this.#startTick();
+        resolve(this.port);
+      });
+    });
+  }
+
+  get port(): number {
+    const a = this.#server.address();
+    return typeof a === 'object' && a ? a.port : this.config.port;
+  }
+
+  /** Connections open now (tests). */
+  get connections(): number {
+    return this.#conns.size;
+  }
+
+  #startTick(): void {
+    if (this.#tick) return;
+    this.#tick = setInterval(() => {
+      const now = (this.#ctx.now = performance.now());
+      for (const c of this.#conns) c.check(now);
+    }, this.#tickMs);
+    this.#tick.unref();
+  }
+
+  #wake(): void {
+    const w = this.#idleWaiter;
+    this.#idleWaiter = undefined;
+    w?.();
+  }
+
+  /**
+   * Stop accepting, close idle connections now, let requests in progress finish within `graceMs`
+   * (their responses say `connection: close`), then cut what is left.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.#ctx.closing = true;
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    for (const c of [...this.#conns]) c.closeIfIdle();
+    if (this.#conns.size > 0 && graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => {
+        this.#idleWaiter = r;
+        timer = setTimeout(r, graceMs);
+      });
+      clearTimeout(timer);
+    }
+    for (const c of this.#conns) c.socket.destroy();
+    clearInterval(this.#tick);
+    this.#tick = undefined;
+    await closed;
+  }
+}

@@ -1,0 +1,236 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ProxyResponse } from '../../proxy/exchange.js';
+import type { LeanRequest } from './request.js';
+
+/** What a response needs from its connection. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  /** Must this response close the connection (client asked, shutdown, body left unread)? */
+  mustClose(req: LeanRequest): boolean;
+  /** The response has been handed to the socket; `close` ends the connection after it. */
+  responseDone(res: LeanResponse, close: boolean): void;
+}
+
+const STATUS_LINES: string[] = [];
+for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
+
+/** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases. */
+export function statusLine(status: number): string {
+  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+}
+
+/** Body framing of a response. */
+const F_NONE = 0;
+const F_LENGTH = 1;
+const F_CHUNKED = 2;
+const F_EOF = 3;
+
+/** Head and first body bytes are copied into one buffer up to this size; above, cork + writev. */
+const COALESCE = 16 * 1024;
+const LAST_CHUNK = '0\r\n\r\n';
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+type Listener = () => void;
+/** Buffer's native latin1 writer (Node >= 20), without Buffer#write's argument juggling. */
+interface Latin1Buffer extends Buffer {
+  latin1Write(s: string, offset: number): number;
+}
+
+/**
+ * One response on a lean connection. writeHead only builds the head; it goes out with the first
+ * body bytes (or at end) in one write. Framing: none for HEAD, 1xx, 204, 304; Content-Length when
+ * given; else chunked for HTTP/1.1 and close-delimited for HTTP/1.0.
+ */
+export class LeanResponse implements ProxyResponse {
+  readonly #owner: ResponseOwner;
+  readonly #socket: Socket;
+  readonly #req: LeanRequest;
+  /** The head not yet written (between writeHead and the first write/end). */
+  #head: string | null = null;
+  #sent = false;
+  #framing = F_NONE;
+  #close = false;
+  #declared = -1;
+  #written = 0;
+  #finished = false;
+  #destroyed = false;
+  #onClose: Listener[] | null = null;
+  #onDrain: Listener[] | null = null;
+
+  constructor(owner: ResponseOwner, req: LeanRequest) {
+    this.#owner = owner;
+    this.#socket = owner.socket;
+    this.#req = req;
+  }
+
+  get headersSent(): boolean {
+    return this.#sent;
+  }
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+  get writableFinished(): boolean {
+    return this.#finished;
+  }
+  /** The connection closes after this response (decided at writeHead). */
+  get closing(): boolean {
+    return this.#close;
+  }
+
+  writeHead(status: number, headers: string[]): this {
+    if (this.#sent || this.#destroyed) return this;
+    this.#sent = true;
+    const req = this.#req;
+    let s = statusLine(status);
+    let declared: string | undefined;
+    let close = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      const n = name.length;
+      if (n === 10 && name.toLowerCase() === 'connection') {
+        // Ours to decide; the handler only ever asks for close.
+        if (value.toLowerCase().includes('close')) close = true;
+        continue;
+      }
+      if (n === 17 && name.toLowerCase() === 'transfer-encoding') continue;
+      if (n === 14 && declared === undefined && name.toLowerCase() === 'content-length') declared = value;
+      s += name + ': ' + value + '\r\n';
+    }
+    if (req.method === 'HEAD' || status < 200 || status === 204 || status === 304) this.#framing = F_NONE;
+    else if (declared !== undefined) {
+      this.#framing = F_LENGTH;
+      this.#declared = Number(declared);
+    } else if (req.httpVersionMinor === 1) {
+      this.#framing = F_CHUNKED;
+      s += 'transfer-encoding: chunked\r\n';
+    } else {
+      this.#framing = F_EOF;
+      close = true;
+    }
+    if (close || this.#owner.mustClose(req)) {
+      this.#close = true;
+      s += 'connection: close\r\n\r\n';
+    } else s += req.httpVersionMinor === 0 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
+    this.#head = s;
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.#finished || this.#destroyed) return false;
+    if (!this.#sent) this.writeHead(200, []);
+    const n = chunk.length;
+    if (n === 0 || this.#framing === F_NONE) return true;
+    this.#written += n;
+    const head = this.#head;
+    const sock = this.#socket;
+    if (this.#framing !== F_CHUNKED) {
+      if (head === null) return sock.write(chunk);
+      this.#head = null;
+      if (n > COALESCE) return corked(sock, head, chunk, null);
+      const out = Buffer.allocUnsafe(head.length + n);
+      (out as Latin1Buffer).latin1Write(head, 0);
+      chunk.copy(out, head.length);
+      return sock.write(out);
+    }
+    const size = n.toString(16) + '\r\n';
+    const pre = head === null ? size : head + size;
+    this.#head = null;
+    if (n > COALESCE) return corked(sock, pre, chunk, CRLF);
+    const h = pre.length;
+    const out = Buffer.allocUnsafe(h + n + 2);
+    (out as Latin1Buffer).latin1Write(pre, 0);
+    chunk.copy(out, h);
+    out[h + n] = 13;
+    out[h + n + 1] = 10;
+    return sock.write(out);
+  }
+
+  end(chunk?: string): this {
+    if (this.#finished || this.#destroyed) return this;
+    if (!this.#sent) this.writeHead(200, []);
+    const sock = this.#socket;
+    let head = this.#head;
+    if (chunk !== undefined && chunk.length > 0 && this.#framing !== F_NONE) {
+      const bytes = Buffer.byteLength(chunk);
+      if (head !== null && this.#framing !== F_CHUNKED && bytes === chunk.length) {
+        // ASCII (the gateway's own bodies): head and body as one latin1 string, one write.
+        this.#written += bytes;
+        sock.write(head + chunk, 'latin1');
+        head = this.#head = null;
+      } else {
+        this.write(Buffer.from(chunk));
+        head = this.#head;
+      }
+    }
+    if (this.#framing === F_CHUNKED) sock.write(head === null ? LAST_CHUNK : head + LAST_CHUNK, 'latin1');
+    else if (head !== null) sock.write(head, 'latin1');
+    this.#head = null;
+    this.#finished = true;
+    // A body shorter or longer than its Content-Length leaves the client out of step: close.
+    const close = this.#close || this.#framing === F_EOF || (this.#framing === F_LENGTH && this.#written !== this.#declared);
+    this.#emitClose();
+    this.#owner.responseDone(this, close);
+    return this;
+  }
+
+  /** Cut the connection: the client sees a truncated response. */
+  destroy(): this {
+    if (this.#finished || this.#destroyed) return this;
+    this.#destroyed = true;
+    this.#socket.destroy();
+    return this;
+  }
+
+  on(event: 'close' | 'drain', fn: Listener): this {
+    if (event === 'close') (this.#onClose ??= []).push(fn);
+    else (this.#onDrain ??= []).push(fn);
+    return this;
+  }
+
+  off(event: 'close' | 'drain', fn: Listener): this {
+    const list = event === 'close' ? this.#onClose : this.#onDrain;
+    if (list !== null) {
+      const i = list.lastIndexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    }
+    return this;
+  }
+
+  /** Connection side: the socket drained. */
+  drained(): void {
+    const list = this.#onDrain;
+    if (list === null || list.length === 0) return;
+    if (list.length === 1) list[0]!();
+    else for (const fn of list.slice()) fn();
+  }
+
+  /**
+   * Connection side: the connection is gone (socket closed) or was taken over to refuse the
+   * request; a response not finished by then is over, and its 'close' tells the handler.
+   */
+  abandon(): void {
+    if (this.#finished) return;
+    this.#destroyed = true;
+    this.#sent = true;
+    this.#emitClose();
+  }
+
+  #emitClose(): void {
+    const list = this.#onClose;
+    if (list === null) return;
+    this.#onClose = null;
+    for (let i = 0; i < list.length; i++) list[i]!();
+  }
+}
+
+/** Head (latin1) + body (+ trailer bytes) as one writev. */
+function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null): boolean {
+  sock.cork();
+  sock.write(pre, 'latin1');
+  let ok = sock.write(chunk);
+  if (post !== null) ok = sock.write(post);
+  sock.uncork();
+  return ok;
+}
