@@ -23,8 +23,8 @@ if (process.env.CI) args.push('--test-reporter=spec');
 // The integration tests run once per HTTP/1.1 engine (test/helpers/gateway.ts reads HEADWATER_ENGINE);
 // unit tests under src/ once.
 const runs = [
-  { label: 'node engine: unit + integration', files: [...unit, ...integration], engine: undefined },
-  { label: 'lean engine: integration', files: integration, engine: 'lean' },
+  { label: 'lean engine (the default): unit + integration', files: [...unit, ...integration], engine: 'lean' },
+  { label: 'node engine: integration', files: integration, engine: 'node' },
 ];
 let status = 0;
 for (const run of runs) {

@@ -88,7 +88,7 @@ export const upstreamSchema = object(
         max_idle: int({
           min: 0,
           default: 64,
-          doc: 'Keep-alive to each server: connections are reused, saving a TCP (and TLS) handshake per request; 0 closes every connection after its response. Today any value above 0 turns reuse on and idle connections are closed by idle_timeout; the number of idle connections is not yet capped at this value.',
+          doc: 'Keep-alive to each server: connections are reused, saving a TCP (and TLS) handshake per request; 0 closes every connection after its response. At most this many idle connections are kept per server (with `engine: node`, undici does not cap them: idle ones close after idle_timeout).',
         }),
         idle_timeout: duration({
           default: '60s',

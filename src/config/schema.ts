@@ -55,8 +55,8 @@ export const configSchema = object(
       default: 1,
       doc: 'Worker processes (node:cluster) sharing the listeners, like NGINX `worker_processes`; 0 means one per CPU core. Each worker keeps its own server state (failure counts, balancer position) and writes to the same access log. Used by `headwater run`; the library always runs in one process.',
     }),
-    engine: oneOf(['node', 'lean'] as const, {
-      default: 'node',
+    engine: oneOf(['lean', 'node'] as const, {
+      default: 'lean',
       doc: 'The HTTP/1.1 machinery on both legs. `lean`: Headwater\'s own strict HTTP/1.1 parser on raw sockets, to clients and to servers, the fastest. `node`: node:http for clients and undici pools for servers, the reference implementation. Both behave the same; switch back to `node` if you suspect the engine.',
     }),
     forwarded: oneOf(['x-forwarded', 'rfc7239'] as const, {

@@ -80,6 +80,7 @@ export function scanFields(buf: Uint8Array, p: number, end: number, maxFields: n
       return p + 2;
     }
     const ns = p;
+    while (p + 4 <= end && (tchar[buf[p]!]! & tchar[buf[p + 1]!]! & tchar[buf[p + 2]!]! & tchar[buf[p + 3]!]!) === 1) p += 4;
     while (p < end && tchar[buf[p]!] === 1) p++;
     if (p >= end) return SCAN_INCOMPLETE;
     c = buf[p]!;
@@ -91,6 +92,7 @@ export function scanFields(buf: Uint8Array, p: number, end: number, maxFields: n
     const ne = p++;
     while (p < end && (buf[p] === 32 || buf[p] === 9)) p++;
     const vs = p;
+    while (p + 4 <= end && (vchar[buf[p]!]! & vchar[buf[p + 1]!]! & vchar[buf[p + 2]!]! & vchar[buf[p + 3]!]!) === 1) p += 4;
     while (p < end && vchar[buf[p]!] === 1) p++;
     if (p >= end) return SCAN_INCOMPLETE;
     if (buf[p] !== 13) return bad(buf[p] === 10 ? 'bare LF after field value' : 'invalid character in field value');
@@ -225,10 +227,11 @@ export function connectionFlags(buf: Uint8Array, vs: number, ve: number, out?: s
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
     const len = e - s;
     if (len === 0) continue;
-    if (len === 5 && eqLower(buf, s, 'close')) f |= C_CLOSE;
-    else if (len === 10 && eqLower(buf, s, 'keep-alive')) f |= C_KEEP_ALIVE;
-    else if (len === 7 && eqLower(buf, s, 'upgrade')) f |= C_UPGRADE;
-    if (out !== undefined) out.push(text!.slice(s - base!, e - base!).toLowerCase());
+    let known: string | undefined;
+    if (len === 5 && eqLower(buf, s, 'close')) f |= C_CLOSE, known = 'close';
+    else if (len === 10 && eqLower(buf, s, 'keep-alive')) f |= C_KEEP_ALIVE, known = 'keep-alive';
+    else if (len === 7 && eqLower(buf, s, 'upgrade')) f |= C_UPGRADE, known = 'upgrade';
+    if (out !== undefined) out.push(known ?? text!.slice(s - base!, e - base!).toLowerCase());
   }
   return f;
 }
