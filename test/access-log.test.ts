@@ -182,3 +182,20 @@ test('library entry point: createGateway from src/index.js starts a working gate
   assert.equal(r.body, 'lib');
   await assert.rejects(lib.createGateway({ listeners: [], routes: 'nope' }), lib.ConfigError);
 });
+
+test('access_log to a file: a quiet gateway still writes its lines within about a second', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hw-access-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'access.log');
+  const track = closer(t);
+  const o = track(await startOrigin('a'));
+  const { gw, url } = await startGateway({ ...simpleConfig([o.address]), access_log: { enabled: true, path: file } }, { accessLog: true });
+  track(gw);
+  assert.equal((await fetchText(`${url}/quiet`)).status, 200);
+  let found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    found = (await readFile(file, 'utf8').catch(() => '')).includes('"/quiet"');
+  }
+  assert.ok(found, 'the line reached the file while the gateway kept running');
+});

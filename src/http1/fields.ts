@@ -80,7 +80,6 @@ export function scanFields(buf: Uint8Array, p: number, end: number, maxFields: n
       return p + 2;
     }
     const ns = p;
-    while (p + 4 <= end && (tchar[buf[p]!]! & tchar[buf[p + 1]!]! & tchar[buf[p + 2]!]! & tchar[buf[p + 3]!]!) === 1) p += 4;
     while (p < end && tchar[buf[p]!] === 1) p++;
     if (p >= end) return SCAN_INCOMPLETE;
     c = buf[p]!;
@@ -92,7 +91,6 @@ export function scanFields(buf: Uint8Array, p: number, end: number, maxFields: n
     const ne = p++;
     while (p < end && (buf[p] === 32 || buf[p] === 9)) p++;
     const vs = p;
-    while (p + 4 <= end && (vchar[buf[p]!]! & vchar[buf[p + 1]!]! & vchar[buf[p + 2]!]! & vchar[buf[p + 3]!]!) === 1) p += 4;
     while (p < end && vchar[buf[p]!] === 1) p++;
     if (p >= end) return SCAN_INCOMPLETE;
     if (buf[p] !== 13) return bad(buf[p] === 10 ? 'bare LF after field value' : 'invalid character in field value');

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { accessLine } from './access-line.js';
 import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent } from './events.js';
 
 /** Where the JSON lines go: '-' or 'stdout' for standard output, else a file path (appended). */
@@ -14,14 +15,24 @@ export interface AccessLogOptions {
  */
 export class AccessLog {
   #logger: pino.Logger;
-  #dest: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
+  #dest: pino.DestinationStream & { flush?: () => void; flushSync?: () => void; end?: () => void };
+  /** Lines wait in a 16 KiB buffer under load; this pushes them out within a second when it is quiet. */
+  readonly #flusher: NodeJS.Timeout;
   #subs: Array<[import('node:diagnostics_channel').Channel, (m: unknown) => void]> = [];
 
   constructor(opts: AccessLogOptions) {
     const toStdout = opts.path === '-' || opts.path === 'stdout';
-    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, minLength: 4096, mkdir: !toStdout });
+    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, minLength: 16384, maxWrite: 65536, mkdir: !toStdout });
     this.#logger = pino({ base: undefined, timestamp: false, messageKey: 'msg' }, this.#dest);
-    this.#on(channels.request, (m) => this.#logger.info(m as AccessRecord));
+    this.#flusher = setInterval(() => {
+      try {
+        this.#dest.flush?.();
+      } catch {
+        // not open yet: the next tick will flush
+      }
+    }, 1000).unref();
+    // Access lines bypass pino's serializer (see access-line.ts) but share its async destination.
+    this.#on(channels.request, (m) => this.#dest.write(accessLine(m as AccessRecord)));
     if (opts.events !== false) {
       this.#on(channels.host, (m) => {
         const e = m as HostEvent;
@@ -43,6 +54,7 @@ export class AccessLog {
 
   /** Unsubscribe and flush what is buffered. */
   close(): void {
+    clearInterval(this.#flusher);
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
     try {

@@ -9,6 +9,7 @@ import { parseTarget, stripPrefix } from '../router/path.js';
 import { isFailure, recordOutcome } from '../health/passive/outcomes.js';
 import { recordLatency } from '../upstream/latency.js';
 import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
+import { isoNow } from '../observability/access-line.js';
 import { readBody, type RequestBody } from './body.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { runAttempt } from './attempt.js';
@@ -136,7 +137,7 @@ export async function handleRequest(rt: Runtime, req: ProxyRequest, res: ProxyRe
 
   if (channels.request.hasSubscribers) {
     const rec: AccessRecord = {
-      time: new Date().toISOString(),
+      time: isoNow(),
       client: clientAddress(req),
       method,
       path: req.url ?? '',
