@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { bind, boundPort } from './bind.js';
 import type { Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
@@ -65,20 +66,11 @@ export class HttpListener {
 
   /** Bind; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`listener ${this.config.name}: cannot listen on ${this.config.address}: ${err.message}`));
-      this.#server.once('error', onError);
-      this.#server.listen({ host: this.config.host, port: this.config.port }, () => {
-        this.#server.off('error', onError);
-        const a = this.#server.address();
-        resolve(typeof a === 'object' && a ? a.port : this.config.port);
-      });
-    });
+    return bind(this.#server, this.config);
   }
 
   get port(): number {
-    const a = this.#server.address();
-    return typeof a === 'object' && a ? a.port : this.config.port;
+    return boundPort(this.#server, this.config);
   }
 
   /**

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { handleRequest, routeFor, type Runtime } from '../../proxy/handler.js';
 import { channels } from '../../observability/events.js';
@@ -86,21 +87,14 @@ export class LeanListener {
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`listener ${this.config.name}: cannot listen on ${this.config.address}: ${err.message}`));
-      this.#server.once('error', onError);
-      this.#server.listen({ host: this.config.host, port: this.config.port }, () => {
-        this.#server.off('error', onError);
-        this.#startTick();
-        resolve(this.port);
-      });
-    });
+  async listen(): Promise<number> {
+    const port = await bind(this.#server, this.config);
+    this.#startTick();
+    return port;
   }
 
   get port(): number {
-    const a = this.#server.address();
-    return typeof a === 'object' && a ? a.port : this.config.port;
+    return boundPort(this.#server, this.config);
   }
 
   /** Connections open now (tests). */
