@@ -225,10 +225,18 @@ export function connectionFlags(buf: Uint8Array, vs: number, ve: number, out?: s
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
     const len = e - s;
     if (len === 0) continue;
+    // The three tokens llhttp acts on are pushed as constants: no slice, no toLowerCase.
     let known: string | undefined;
-    if (len === 5 && eqLower(buf, s, 'close')) f |= C_CLOSE, known = 'close';
-    else if (len === 10 && eqLower(buf, s, 'keep-alive')) f |= C_KEEP_ALIVE, known = 'keep-alive';
-    else if (len === 7 && eqLower(buf, s, 'upgrade')) f |= C_UPGRADE, known = 'upgrade';
+    if (len === 5 && eqLower(buf, s, 'close')) {
+      f |= C_CLOSE;
+      known = 'close';
+    } else if (len === 10 && eqLower(buf, s, 'keep-alive')) {
+      f |= C_KEEP_ALIVE;
+      known = 'keep-alive';
+    } else if (len === 7 && eqLower(buf, s, 'upgrade')) {
+      f |= C_UPGRADE;
+      known = 'upgrade';
+    }
     if (out !== undefined) out.push(known ?? text!.slice(s - base!, e - base!).toLowerCase());
   }
   return f;

@@ -165,7 +165,6 @@ function parse(buf: Buffer, start: number, end: number, maxHeaders: number): Req
   return q === SCAN_BAD ? fail(400, scan.reason) : fail(431, 'too many header fields');
 }
 
-/** Checks the scanned fields and makes the head; with next = -1, only the per-line checks. */
 /** The version and CRLF ending a request line, when not plainly HTTP/1.x: why not, or undefined. */
 function version(buf: Buffer, p: number, end: number): RequestHeadResult | undefined {
   for (let i = 0; i < 10; i++) {
@@ -177,6 +176,7 @@ function version(buf: Buffer, p: number, end: number): RequestHeadResult | undef
   return buf[p + 5] !== 49 || buf[p + 7]! > 49 ? fail(505, 'HTTP version not supported') : undefined;
 }
 
+/** Checks the scanned fields and makes the head; with next = -1, only the per-line checks. */
 function build(buf: Buffer, ls: number, next: number, method: string, ts: number, te: number, minor: 0 | 1): RequestHeadResult {
   const partial = next < 0;
   const text = partial ? '' : latin1(buf, ls, next);

@@ -15,24 +15,29 @@ export interface AccessLogOptions {
  */
 export class AccessLog {
   #logger: pino.Logger;
-  #dest: pino.DestinationStream & { flush?: () => void; flushSync?: () => void; end?: () => void };
-  /** Lines wait in a 16 KiB buffer under load; this pushes them out within a second when it is quiet. */
-  readonly #flusher: NodeJS.Timeout;
+  #dest: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
+  /** Access lines batched here: one write per 64 KiB, or within 200 ms when traffic is light. */
+  #batch = '';
+  #timer: NodeJS.Timeout | undefined;
+  readonly #flush = () => {
+    this.#timer = undefined;
+    if (this.#batch.length === 0) return;
+    const out = this.#batch;
+    this.#batch = '';
+    this.#dest.write(out);
+  };
   #subs: Array<[import('node:diagnostics_channel').Channel, (m: unknown) => void]> = [];
 
   constructor(opts: AccessLogOptions) {
     const toStdout = opts.path === '-' || opts.path === 'stdout';
-    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, minLength: 16384, maxWrite: 65536, mkdir: !toStdout });
+    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, minLength: 0, maxWrite: 1 << 20, mkdir: !toStdout });
     this.#logger = pino({ base: undefined, timestamp: false, messageKey: 'msg' }, this.#dest);
-    this.#flusher = setInterval(() => {
-      try {
-        this.#dest.flush?.();
-      } catch {
-        // not open yet: the next tick will flush
-      }
-    }, 1000).unref();
     // Access lines bypass pino's serializer (see access-line.ts) but share its async destination.
-    this.#on(channels.request, (m) => this.#dest.write(accessLine(m as AccessRecord)));
+    this.#on(channels.request, (m) => {
+      this.#batch += accessLine(m as AccessRecord);
+      if (this.#batch.length >= 65536) this.#flush();
+      else this.#timer ??= setTimeout(this.#flush, 200).unref();
+    });
     if (opts.events !== false) {
       this.#on(channels.host, (m) => {
         const e = m as HostEvent;
@@ -54,7 +59,8 @@ export class AccessLog {
 
   /** Unsubscribe and flush what is buffered. */
   close(): void {
-    clearInterval(this.#flusher);
+    clearTimeout(this.#timer);
+    this.#flush();
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
     try {
