@@ -13,6 +13,9 @@
  *   an HTTP/1.0 message with both close and keep-alive closes (llhttp keeps alive).
  * - upgrade: our flag means Connection: upgrade + Upgrade only; llhttp also sets it for CONNECT.
  * - 204 responses and 2xx answers to CONNECT never have a body; a CONNECT tunnel is not keep-alive.
+ * - Bounds llhttp does not have (not reached by the generators): more than maxHeaders field lines is
+ *   431 (Node truncates the list), chunk extensions over 4 KiB on one line, a trailer section over
+ *   16 KiB or 64 fields (all configurable).
  * - Refusals may come earlier than llhttp's: a rule of ours can fire before llhttp has seen enough
  *   bytes to refuse (early), and llhttp can refuse a field line before its CRLF arrives, where we
  *   wait for the line end (late: the head is refused once completed).
