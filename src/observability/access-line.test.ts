@@ -27,3 +27,10 @@ test('strings that need escaping are escaped; absent fields are left out', () =>
 test('isoNow is a valid ISO time', () => {
   assert.ok(Math.abs(Date.parse(isoNow()) - Date.now()) < 1000);
 });
+
+test('durations keep three decimals and parse back to the same numbers', () => {
+  for (const v of [0, 0.001, 0.01, 0.5, 1.25, 12.345, 999.999, 1234567.891]) {
+    const parsed = JSON.parse(accessLine({ ...base, duration_ms: v }));
+    assert.equal(parsed.duration_ms, v);
+  }
+});

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import { accessLine } from './access-line.js';
 import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent } from './events.js';
 
@@ -13,30 +14,46 @@ export interface AccessLogOptions {
  * The access log: one JSON line per request, written by pino asynchronously so the request path
  * never waits on the disk. It subscribes to the event channels; the proxy does not know it exists.
  */
+const BATCH = 64 * 1024;
+
 export class AccessLog {
   #logger: pino.Logger;
   #dest: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
-  /** Access lines batched here: one write per 64 KiB, or within 200 ms when traffic is light. */
-  #batch = '';
+  /**
+   * Access lines are encoded straight into a 64 KiB buffer and written as one Buffer (no string
+   * building or re-encoding), when it fills or within 200 ms when traffic is light.
+   */
+  readonly #lines: SonicBoom;
+  #buf = Buffer.allocUnsafe(BATCH);
+  #len = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #flush = () => {
     this.#timer = undefined;
-    if (this.#batch.length === 0) return;
-    const out = this.#batch;
-    this.#batch = '';
-    this.#dest.write(out);
+    if (this.#len === 0) return;
+    const out = this.#buf.subarray(0, this.#len);
+    this.#buf = Buffer.allocUnsafe(BATCH);
+    this.#len = 0;
+    this.#lines.write(out as unknown as string);
   };
   #subs: Array<[import('node:diagnostics_channel').Channel, (m: unknown) => void]> = [];
 
   constructor(opts: AccessLogOptions) {
     const toStdout = opts.path === '-' || opts.path === 'stdout';
-    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, minLength: 0, maxWrite: 1 << 20, mkdir: !toStdout });
+    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout });
+    this.#lines = new (sonicBoom as unknown as typeof SonicBoom)({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout, contentMode: 'buffer', maxWrite: BATCH });
     this.#logger = pino({ base: undefined, timestamp: false, messageKey: 'msg' }, this.#dest);
     // Access lines bypass pino's serializer (see access-line.ts) but share its async destination.
     this.#on(channels.request, (m) => {
-      this.#batch += accessLine(m as AccessRecord);
-      if (this.#batch.length >= 65536) this.#flush();
-      else this.#timer ??= setTimeout(this.#flush, 200).unref();
+      const line = accessLine(m as AccessRecord);
+      if (this.#len + line.length * 3 > BATCH) {
+        this.#flush();
+        if (line.length * 3 > BATCH) {
+          this.#lines.write(Buffer.from(line) as unknown as string);
+          return;
+        }
+      }
+      this.#len += this.#buf.write(line, this.#len, 'utf8');
+      this.#timer ??= setTimeout(this.#flush, 200).unref();
     });
     if (opts.events !== false) {
       this.#on(channels.host, (m) => {
@@ -61,6 +78,12 @@ export class AccessLog {
   close(): void {
     clearTimeout(this.#timer);
     this.#flush();
+    try {
+      this.#lines.flushSync();
+    } catch {
+      // not open yet: end() below still writes what is queued
+    }
+    this.#lines.end();
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
     try {
