@@ -62,7 +62,7 @@ export class UpstreamConnection {
     this.#owner = owner;
     this.#opts = opts;
     this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
-    this.socket.setTimeout(opts.connectTimeout);
+    this.#timeout(opts.connectTimeout);
     this.socket.on('connect', () => this.#onConnect());
     this.socket.on('data', (d: Buffer) => this.#onData(d));
     this.socket.on('timeout', () => this.#onTimeout());
@@ -112,7 +112,7 @@ export class UpstreamConnection {
     this.#pending = undefined;
     this.uses++;
     const sock = this.socket;
-    sock.setTimeout(this.#opts.headersTimeout);
+    this.#timeout(this.#opts.headersTimeout);
     const body = req.body;
     if (body === null || Buffer.isBuffer(body)) {
       const head = requestHead(req, body === null ? -1 : body.length, false);
@@ -207,7 +207,7 @@ export class UpstreamConnection {
         this.#remaining = h.contentLength;
       }
       this.#st = St.Body;
-      this.socket.setTimeout(this.#opts.bodyTimeout);
+      this.#timeout(this.#opts.bodyTimeout);
       const handler = this.#handler!;
       if (handler.onHeaders(h.status, h.headers, this.#resume, h.reason) === false) this.#pause();
       if (this.#handler !== handler || this.#st !== St.Body) return; // aborted in onHeaders
@@ -237,6 +237,19 @@ export class UpstreamConnection {
     } else if (e > s) this.#sink(buf, s, e);
   }
 
+  /**
+   * The socket's inactivity timeout for the current phase. Node allocates a new timer on every
+   * setTimeout call, so it is called only when the value changes (with the defaults, once per
+   * connection); socket reads and writes keep refreshing it in between.
+   */
+  #timeout(ms: number): void {
+    if (ms === this.#timeoutMs) return;
+    this.#timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  #timeoutMs = -1;
+
   #pause(): void {
     if (!this.#paused) {
       this.#paused = true;
@@ -260,7 +273,7 @@ export class UpstreamConnection {
   #toIdle(): void {
     this.#st = St.Idle;
     const hint = this.#idleLimit;
-    this.socket.setTimeout(hint > 0 && hint < this.#opts.keepAliveTimeout ? hint : this.#opts.keepAliveTimeout);
+    this.#timeout(hint > 0 && hint < this.#opts.keepAliveTimeout ? hint : this.#opts.keepAliveTimeout);
     this.#owner.release(this);
   }
 
