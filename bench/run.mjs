@@ -78,8 +78,9 @@ async function main() {
   }
   if (opts.targets.includes('headwater')) {
     const hw = await startHeadwater({
-      repoRoot, tasksetBin: taskset, cpu: PROXY_CPU, dir: path.join(tmp, 'headwater'),
+      repoRoot, tasksetBin: taskset, cpu: (opts.workers ?? 1) > 1 ? '0,1' : PROXY_CPU, dir: path.join(tmp, 'headwater'),
       port: hwPort, originPorts, readyUrl: `http://127.0.0.1:${hwPort}${probe}`, timeoutMs: 10000,
+      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1,
     });
     if (hw.skip) {
       skipped.headwater = hw.skip;

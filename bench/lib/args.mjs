@@ -10,6 +10,8 @@ Options:
   --conns LIST      wrk connections, one block each  (default 50; e.g. 10,50,500)
   --duration SECS   length of each measured run      (default 10)
   --runs N          measured runs per target; the median is reported (default 3)
+  --engine NAME     Headwater's HTTP/1.1 engine: lean (default) or node
+  --workers N       Headwater worker processes (default 1; the cpu pin then spans both cores)
   --warmup SECS     warm-up run before every measured run, 0 = none (default 2)
   --targets LIST    subset of direct,nginx,headwater (default all three)
   --out DIR         where the JSON result goes       (default bench/out)
@@ -66,6 +68,8 @@ export function parseArgs(argv) {
       case '--warmup': opts.warmup = posInt('warmup', next(), { allowZero: true }); break;
       case '--out': opts.out = next(); break;
       case '--keep-tmp': opts.keepTmp = true; break;
+      case '--engine': opts.engine = next(); if (!['lean', 'node'].includes(opts.engine)) throw new Error('--engine: lean or node'); break;
+      case '--workers': opts.workers = posInt('workers', next()); break;
       case '--targets': {
         const t = next().split(',').map((s) => s.trim()).filter(Boolean);
         const bad = t.filter((x) => !TARGETS.includes(x));
