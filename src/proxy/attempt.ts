@@ -1,130 +1,142 @@
-import type { ProxyResponse, UpstreamDispatcher, UpstreamHandler } from './exchange.js';
+import type { ProxyResponse, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from './exchange.js';
 import { HeadwaterError } from '../errors.js';
 import { classify, type Failure } from './classify.js';
 import { downstreamResponseHeaders } from './headers.js';
 
-/** Everything one attempt needs; built by the handler, one per try. */
-export interface AttemptInput {
-  pool: UpstreamDispatcher;
-  method: string;
-  /** Path and query as sent upstream. */
-  path: string;
-  headers: string[];
-  body: Buffer | AsyncIterable<Buffer> | null;
-  keepAlive: boolean;
+/** The request an attempt belongs to: told when response headers arrive and when the attempt is over. */
+export interface AttemptOwner {
+  readonly res: ProxyResponse;
+  clock(): number;
   /**
-   * ms from the request being sent until the response headers must arrive; 0 = none. Timed here
-   * with a native timer because undici's own headersTimeout ticks in ~0.5 s steps (300ms fired at ~1 s).
-   */
-  headerTimeout?: number;
-  res: ProxyResponse;
-  /**
-   * Called when response headers arrive with this status. Return true to discard this response
-   * and let the handler try another server (nothing has reached the client yet).
+   * Response headers arrived with this status. Return true to discard this response and let the
+   * owner try another server (nothing has reached the client yet).
    */
   retryOnStatus(status: number): boolean;
-  now(): number;
-}
-
-/** How the attempt ended. `committed` means the client has seen this response's status line. */
-export interface AttemptResult {
-  status?: number;
-  headerMs?: number;
-  ms: number;
-  committed: boolean;
-  /** Response body bytes sent to the client. */
-  bytes: number;
-  /** Set when the upstream exchange failed, or was dropped for a retryable status. */
-  failure?: Failure;
-  /** The status that was rejected for retry (http_NNN), when that was the reason. */
-  retryStatus?: number;
+  /** The attempt is over (`attempt.failure` says how); called exactly once, possibly synchronously from `start`. */
+  attemptDone(attempt: Attempt): void;
 }
 
 /**
  * One attempt at one server: dispatch through the server's pool and stream the response to the
- * client with backpressure both ways. Resolves when the exchange is over; never rejects.
+ * client with backpressure both ways. The attempt is the transport's handler itself (no
+ * per-attempt closures); when the exchange is over it tells its owner, once, and never throws.
+ * `committed` means the client has seen this response's status line.
  */
-export function runAttempt(input: AttemptInput): Promise<AttemptResult> {
-  return new Promise((resolve) => {
-    const { res } = input;
-    const started = input.now();
-    const result: AttemptResult = { ms: 0, committed: false, bytes: 0 };
-    let abort: ((err?: Error) => void) | undefined;
-    let done = false;
-    let pendingAbort: Error | undefined;
-    let headerTimer: NodeJS.Timeout | undefined;
+export class Attempt implements UpstreamHandler {
+  status: number | undefined = undefined;
+  headerMs: number | undefined = undefined;
+  ms = 0;
+  /** The owner's clock when the attempt ended. */
+  endedAt = 0;
+  committed = false;
+  /** Response body bytes sent to the client. */
+  bytes = 0;
+  /** Set when the upstream exchange failed, or was dropped for a retryable status. */
+  failure: Failure | undefined = undefined;
+  /** The status that was rejected for retry (http_NNN), when that was the reason. */
+  retryStatus: number | undefined = undefined;
+  readonly #owner: AttemptOwner;
+  readonly #started: number;
+  /**
+   * ms from the request being sent until the response headers must arrive; 0 = none. Timed here
+   * with a native timer because undici's own headersTimeout ticks in ~0.5 s steps (300ms fired at ~1 s).
+   */
+  readonly #headerTimeout: number;
+  #abort: ((err?: Error) => void) | undefined = undefined;
+  #pendingAbort: Error | undefined = undefined;
+  #headerTimer: NodeJS.Timeout | undefined = undefined;
+  #resume: (() => void) | undefined = undefined;
+  #onDrain: (() => void) | undefined = undefined;
+  #done = false;
 
-    const finish = (failure?: Failure) => {
-      if (done) return;
-      done = true;
-      clearTimeout(headerTimer);
-      res.off('close', onClientClose);
-      res.off('drain', onDrain);
-      result.ms = input.now() - started;
-      if (failure) result.failure = failure;
-      resolve(result);
-    };
-    const onClientClose = () => {
-      if (done || res.writableFinished) return;
-      const err = new HeadwaterError('HW_ERR_CLIENT_ABORT');
-      if (abort) abort(err);
-      else pendingAbort = err;
-    };
-    let resume: (() => void) | undefined;
-    const onDrain = () => resume?.();
-    res.on('close', onClientClose);
+  /** `started` is the owner's clock now (passed in so one reading serves several purposes). */
+  constructor(owner: AttemptOwner, started: number, headerTimeout: number) {
+    this.#owner = owner;
+    this.#started = started;
+    this.#headerTimeout = headerTimeout;
+  }
 
-    const handler: UpstreamHandler = {
-      onConnect(a) {
-        abort = a;
-        if (pendingAbort) a(pendingAbort);
-      },
-      onRequestSent() {
-        const ms = input.headerTimeout ?? 0;
-        if (ms > 0 && !done && result.status === undefined) {
-          headerTimer = setTimeout(() => abort?.(new HeadwaterError('HW_ERR_UPSTREAM_TIMEOUT', `no response headers within ${ms}ms`)), ms);
-        }
-      },
-      onHeaders(statusCode, rawHeaders, resumeFn) {
-        if (statusCode < 200) return true; // 1xx interim responses are not forwarded (101 is an upgrade)
-        clearTimeout(headerTimer);
-        result.status = statusCode;
-        result.headerMs = input.now() - started;
-        if (input.retryOnStatus(statusCode)) {
-          result.retryStatus = statusCode;
-          abort?.(new HeadwaterError('HW_ERR_UPSTREAM_RESET', `retrying after status ${statusCode}`));
-          return false;
-        }
-        resume = resumeFn;
-        res.on('drain', onDrain);
-        res.writeHead(statusCode, downstreamResponseHeaders(rawHeaders));
-        result.committed = true;
-        return true;
-      },
-      onData(chunk) {
-        result.bytes += chunk.length;
-        return res.write(chunk);
-      },
-      onComplete() {
-        res.end();
-        finish();
-      },
-      onError(err) {
-        if (result.retryStatus !== undefined) {
-          finish({ outcome: `http_${result.retryStatus}`, code: 'HW_ERR_UPSTREAM_RESET', error: err, beforeSend: false });
-          return;
-        }
-        finish(classify(err));
-      },
-    };
+  get done(): boolean {
+    return this.#done;
+  }
 
+  /** Dispatch the request. A dispatch that throws ends the attempt with that failure. */
+  start(pool: UpstreamDispatcher, req: UpstreamRequest): void {
     try {
-      input.pool.dispatch(
-        { method: input.method, path: input.path, headers: input.headers, body: input.body, reset: !input.keepAlive },
-        handler,
-      );
+      pool.dispatch(req, this);
     } catch (err) {
-      finish(classify(err));
+      this.#finish(classify(err));
     }
-  });
+  }
+
+  /** The client went away: abort the exchange (now, or as soon as the transport can). */
+  clientClosed(): void {
+    if (this.#done || this.#owner.res.writableFinished) return;
+    const err = new HeadwaterError('HW_ERR_CLIENT_ABORT');
+    if (this.#abort) this.#abort(err);
+    else this.#pendingAbort = err;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#pendingAbort) abort(this.#pendingAbort);
+  }
+
+  onRequestSent(): void {
+    const ms = this.#headerTimeout;
+    if (ms > 0 && !this.#done && this.status === undefined) {
+      this.#headerTimer = setTimeout(() => this.#abort?.(new HeadwaterError('HW_ERR_UPSTREAM_TIMEOUT', `no response headers within ${ms}ms`)), ms);
+    }
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx interim responses are not forwarded (101 is an upgrade)
+    if (this.#headerTimer !== undefined) clearTimeout(this.#headerTimer);
+    this.status = statusCode;
+    this.headerMs = this.#owner.clock() - this.#started;
+    if (this.#owner.retryOnStatus(statusCode)) {
+      this.retryStatus = statusCode;
+      this.#abort?.(new HeadwaterError('HW_ERR_UPSTREAM_RESET', `retrying after status ${statusCode}`));
+      return false;
+    }
+    this.#resume = resume;
+    this.#owner.res.writeHead(statusCode, downstreamResponseHeaders(rawHeaders));
+    this.committed = true;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.#owner.res.write(chunk)) return true;
+    // The transport pauses until resumed: resume on the client's next 'drain'.
+    if (this.#onDrain === undefined) {
+      this.#onDrain = () => this.#resume?.();
+      this.#owner.res.on('drain', this.#onDrain);
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    this.#owner.res.end();
+    this.#finish(undefined);
+  }
+
+  onError(err: Error): void {
+    if (this.retryStatus !== undefined) {
+      this.#finish({ outcome: `http_${this.retryStatus}`, code: 'HW_ERR_UPSTREAM_RESET', error: err, beforeSend: false });
+      return;
+    }
+    this.#finish(classify(err));
+  }
+
+  #finish(failure: Failure | undefined): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#headerTimer !== undefined) clearTimeout(this.#headerTimer);
+    if (this.#onDrain !== undefined) this.#owner.res.off('drain', this.#onDrain);
+    this.endedAt = this.#owner.clock();
+    this.ms = this.endedAt - this.#started;
+    this.failure = failure;
+    this.#owner.attemptDone(this);
+  }
 }

@@ -14,7 +14,8 @@ export interface RequestBody {
   readonly replayable: boolean;
 }
 
-const EMPTY: RequestBody = { take: () => null, replayable: true };
+/** The body of a request that has none. */
+export const NO_BODY: RequestBody = { take: () => null, replayable: true };
 
 /** Does this request carry a body at all (RFC 9112 6.3: Transfer-Encoding or Content-Length > 0)? */
 export function hasBody(req: ProxyRequest): boolean {
@@ -33,7 +34,7 @@ export async function readBody(req: ProxyRequest, bufferLimit: number, maxSize: 
   if (!hasBody(req)) {
     // Nothing to read; still let Node finish the (empty) message.
     req.resume();
-    return EMPTY;
+    return NO_BODY;
   }
   const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const chunks: Buffer[] = [];

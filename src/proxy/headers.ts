@@ -15,6 +15,20 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/**
+ * Name lengths (index) of the headers a direction may drop or rewrite: hop-by-hop ones, and
+ * host, expect, forwarded and x-forwarded-* upstream. Any other name is passed on without being
+ * lower-cased (unless Connection names extra headers).
+ */
+const DOWN_LENGTHS = lengths([...HOP_BY_HOP]);
+const UP_LENGTHS = lengths([...HOP_BY_HOP, 'host', 'expect', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for', 'forwarded']);
+
+function lengths(names: readonly string[]): readonly boolean[] {
+  const out: boolean[] = new Array(32).fill(false);
+  for (const n of names) out[n.length] = true;
+  return out;
+}
+
 /** Headers named by `Connection` tokens, lower-cased; undefined when there are none (the common case). */
 function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
@@ -52,6 +66,10 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
   let fwd: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    if (named === undefined && UP_LENGTHS[name.length] !== true) {
+      out.push(name, raw[i + 1]!);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) continue;
     switch (lower) {
@@ -103,6 +121,10 @@ export function downstreamResponseHeaders(raw: readonly Buffer[] | readonly stri
   const named = connectionTokens(flat);
   const out: string[] = [];
   for (let i = 0; i < flat.length; i += 2) {
+    if (named === undefined && DOWN_LENGTHS[flat[i]!.length] !== true) {
+      out.push(flat[i]!, flat[i + 1]!);
+      continue;
+    }
     const lower = flat[i]!.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) continue;
     out.push(flat[i]!, flat[i + 1]!);

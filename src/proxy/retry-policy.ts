@@ -27,15 +27,18 @@ export interface RetryState {
 export class RetryPolicy {
   readonly #cfg: RetryConfig;
   readonly #on: ReadonlySet<string>;
+  /** The NNN of every http_NNN in `on` (asked once per response: no string building). */
+  readonly #statuses: ReadonlySet<number>;
 
   constructor(cfg: RetryConfig) {
     this.#cfg = cfg;
     this.#on = new Set<string>(cfg.on);
+    this.#statuses = new Set(cfg.on.filter((c) => c.startsWith('http_')).map((c) => Number(c.slice(5))));
   }
 
   /** Is this HTTP status one the upstream asked to retry on (http_502 in `on`)? */
   retriesStatus(status: number): boolean {
-    return this.#on.has(`http_${status}`);
+    return this.#statuses.has(status);
   }
 
   /** May the request move on after this outcome? (Availability of another server is checked by the caller.) */

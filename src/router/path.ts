@@ -32,7 +32,8 @@ export function parseTarget(url: string): Target | undefined {
   let path = q === -1 ? url : url.slice(0, q);
   const query = q === -1 ? '' : url.slice(q);
   if (path.includes('#')) return undefined;
-  if (DOT_SEGMENT.test(path)) {
+  // Only a '.' or a '%' can start a dot segment: most paths skip the regex.
+  if ((path.includes('.') || path.includes('%')) && DOT_SEGMENT.test(path)) {
     const resolved = resolveDotSegments(path);
     if (resolved === undefined) return undefined;
     path = resolved;

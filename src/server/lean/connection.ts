@@ -141,7 +141,7 @@ export class Connection implements BodyOwner, ResponseOwner {
     this.#limit = 0;
     const inb = this.#in;
     inb.startBody(head, req);
-    if (head.versionMinor === 1 && (head.expectContinue || req.headers.expect !== undefined)) {
+    if (head.versionMinor === 1 && (head.expectContinue || hasExpect(head.headers))) {
       const expect = String(req.headers.expect).toLowerCase();
       if (!head.expectContinue && !expect.includes('100-continue')) {
         // What node:http does without a checkExpectation listener.
@@ -291,3 +291,9 @@ function destroySocket(this: Socket): void {
 }
 
 function noop(): void {}
+
+/** Is there an Expect field? (A raw scan: `req.headers` is only built when someone needs it.) */
+function hasExpect(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 6 && raw[i]!.toLowerCase() === 'expect') return true;
+  return false;
+}

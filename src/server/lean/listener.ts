@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
-import { handleRequest, routeFor, type Runtime } from '../../proxy/handler.js';
+import { serveRequest, routeFor, type Runtime } from '../../proxy/handler.js';
 import { channels } from '../../observability/events.js';
 import { Connection, type LeanContext } from './connection.js';
 import type { LeanRequest } from './request.js';
@@ -54,7 +54,11 @@ export class LeanListener {
     const handle =
       opts.handle ??
       ((req: LeanRequest, res: LeanResponse) => {
-        handleRequest(runtime(), req, res, 'http').catch(onHandlerError);
+        try {
+          serveRequest(runtime(), req, res, 'http');
+        } catch (err) {
+          onHandlerError(err);
+        }
       });
     const continueOk =
       opts.continueOk ??
