@@ -7,6 +7,12 @@ import { Connection, type LeanContext } from './connection.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 
+/**
+ * Socket buffer before write() asks for backpressure. Node's 16 KiB default pauses the other leg
+ * on every 64 KiB read of a large body; 256 KiB lets one read pass straight through.
+ */
+const SOCKET_HWM = 256 * 1024;
+
 /** Client-side deadlines, in ms. Defaults match the node engine's listener. */
 export interface LeanTimeouts {
   /** From the first byte of a request head to its end; 408 after. Default 30 s. */
@@ -81,7 +87,7 @@ export class LeanListener {
         if (conns.size === 0) this.#wake();
       },
     };
-    this.#server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
+    this.#server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM }, (socket) => {
       if (this.#ctx.closing) {
         socket.destroy();
         return;

@@ -4,6 +4,12 @@ import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunk
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { requestHead, transportError, type LeanPoolOptions } from './wire.js';
 
+/**
+ * Socket buffer before write() asks for backpressure. Node's 16 KiB default pauses the other leg
+ * on every 64 KiB read of a large body; 256 KiB lets one read pass straight through.
+ */
+const SOCKET_HWM = 256 * 1024;
+
 const enum St {
   Connecting,
   Idle,
@@ -61,7 +67,7 @@ export class UpstreamConnection {
   constructor(owner: ConnectionOwner, opts: LeanPoolOptions) {
     this.#owner = owner;
     this.#opts = opts;
-    this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+    this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true, highWaterMark: SOCKET_HWM } as net.NetConnectOpts);
     this.#timeout(opts.connectTimeout);
     this.socket.on('connect', () => this.#onConnect());
     this.socket.on('data', (d: Buffer) => this.#onData(d));
