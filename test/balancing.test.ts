@@ -1,25 +1,19 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOrigin, deadAddress, type Origin, type OriginHandler } from './helpers/origin.js';
-import { startGateway, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
+import { originFor, deadAddress, type Origin, type OriginHandler } from './helpers/origin.js';
+import { gatewayFor, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
 import { agentFrom, delayed, fetchVia, holdSlow, later, seeded, tally, until } from './helpers/behaviour.js';
 
 /** Start origins named by the keys (default handler answers its name) and close them after the test. */
 async function origins(t: TestContext, spec: Record<string, OriginHandler | undefined>): Promise<Record<string, Origin>> {
   const out: Record<string, Origin> = {};
   for (const [name, h] of Object.entries(spec)) {
-    const o = await startOrigin(name, h);
-    t.after(() => o.close());
-    out[name] = o;
+    out[name] = await originFor(t, name, h);
   }
   return out;
 }
 
-async function gateway(t: TestContext, config: Record<string, unknown>, opts: { random?: () => number } = {}): Promise<string> {
-  const { gw, url } = await startGateway(config, opts);
-  t.after(() => gw.close(0));
-  return url;
-}
+const gateway = gatewayFor;
 
 async function sequence(url: string, n: number, path = '/'): Promise<Reply[]> {
   const out: Reply[] = [];

@@ -1,22 +1,13 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { startOrigin, deadAddress, type Origin, type OriginHandler } from './helpers/origin.js';
-import { startGateway, simpleConfig, fetchText, client } from './helpers/gateway.js';
+import { originFor, deadAddress, type OriginHandler } from './helpers/origin.js';
+import { gatewayFor, simpleConfig, fetchText, client } from './helpers/gateway.js';
 import { answerStatus, hang, recordRequests, reset, until } from './helpers/behaviour.js';
 
-async function origin(t: TestContext, name: string, h?: OriginHandler, opts: { streaming?: boolean } = {}): Promise<Origin> {
-  const o = await startOrigin(name, h, opts);
-  t.after(() => o.close());
-  return o;
-}
-
-async function gateway(t: TestContext, config: Record<string, unknown>): Promise<string> {
-  const { gw, url } = await startGateway(config);
-  t.after(() => gw.close(0));
-  return url;
-}
+const origin = originFor;
+const gateway = gatewayFor;
 
 const FAST = { timeouts: { response_header: '300ms' } };
 

@@ -1,21 +1,12 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startOrigin, type Origin, type OriginHandler } from './helpers/origin.js';
-import { startGateway, simpleConfig, fetchText, client, type Reply } from './helpers/gateway.js';
+import { originFor, type OriginHandler } from './helpers/origin.js';
+import { gatewayFor, simpleConfig, fetchText, client, type Reply } from './helpers/gateway.js';
 import { answerStatus, holdSlow, recordRequests, reset, sleep, tally, until } from './helpers/behaviour.js';
 
-async function origin(t: TestContext, name: string, h?: OriginHandler): Promise<Origin> {
-  const o = await startOrigin(name, h);
-  t.after(() => o.close());
-  return o;
-}
-
-async function gateway(t: TestContext, config: Record<string, unknown>): Promise<string> {
-  const { gw, url } = await startGateway(config);
-  t.after(() => gw.close(0));
-  return url;
-}
+const origin = originFor;
+const gateway = gatewayFor;
 
 async function sequence(url: string, n: number): Promise<Reply[]> {
   const out: Reply[] = [];

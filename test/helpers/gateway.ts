@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 
 /** A gateway on 127.0.0.1:0 from a config object (listeners filled in when absent). */
@@ -52,4 +53,11 @@ export function rawRequest(port: number, data: string | Buffer, ms = 2000): Prom
 
 export function portOf(url: string): number {
   return Number(new URL(url).port);
+}
+
+/** A gateway for one test, closed when the test ends; resolves with its URL. */
+export async function gatewayFor(t: TestContext, config: Record<string, unknown>, opts: GatewayOptions = {}): Promise<string> {
+  const { gw, url } = await startGateway(config, opts);
+  t.after(() => gw.close(0));
+  return url;
 }

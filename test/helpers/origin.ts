@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { TestContext } from 'node:test';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What an origin saw of one request. */
@@ -83,4 +84,11 @@ export async function deadAddress(): Promise<string> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((r) => server.close(() => r()));
   return `127.0.0.1:${port}`;
+}
+
+/** An origin for one test, closed when the test ends. */
+export async function originFor(t: TestContext, name: string, handler?: OriginHandler, opts: { streaming?: boolean } = {}): Promise<Origin> {
+  const o = await startOrigin(name, handler, opts);
+  t.after(() => o.close());
+  return o;
 }
