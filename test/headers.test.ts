@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startOrigin } from './helpers/origin.js';
 import { startGateway, simpleConfig, fetchText, portOf } from './helpers/gateway.js';
 import { closer, RawConn, parseResponses, rawValues } from './helpers/raw.js';
+import { rawGateway } from './helpers/raw-gateway.js';
 
 const HOP_REQ = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'x-foo'];
 
@@ -84,12 +85,7 @@ test('X-Forwarded-For is appended to; X-Forwarded-Proto and -Host are set', asyn
 });
 
 test('two incoming X-Forwarded-For headers are merged into one list', async (t) => {
-  const track = closer(t);
-  const o = track(await startOrigin('a'));
-  const { gw, url } = await startGateway(simpleConfig([o.address]));
-  track(gw);
-  const c = await RawConn.open(portOf(url));
-  t.after(() => c.close());
+  const { o, c } = await rawGateway(t);
   await c.write('GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n');
   await c.waitFor((s) => parseResponses(s).length > 0);
   assert.deepEqual(rawValues(o.seen[0]!.rawHeaders, 'x-forwarded-for'), ['1.1.1.1, 2.2.2.2, 127.0.0.1']);
@@ -135,12 +131,7 @@ test('repeated response headers (two Set-Cookie) both reach the client', async (
 });
 
 test('repeated request headers reach the origin as separate lines', async (t) => {
-  const track = closer(t);
-  const o = track(await startOrigin('a'));
-  const { gw, url } = await startGateway(simpleConfig([o.address]));
-  track(gw);
-  const c = await RawConn.open(portOf(url));
-  t.after(() => c.close());
+  const { o, c } = await rawGateway(t);
   await c.write('GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX-Tag: one\r\nX-Tag: two\r\n\r\n');
   await c.waitFor((s) => parseResponses(s).length > 0);
   assert.deepEqual(rawValues(o.seen[0]!.rawHeaders, 'x-tag'), ['one', 'two']);
@@ -148,12 +139,7 @@ test('repeated request headers reach the origin as separate lines', async (t) =>
 });
 
 test('header name case is preserved toward the origin', async (t) => {
-  const track = closer(t);
-  const o = track(await startOrigin('a'));
-  const { gw, url } = await startGateway(simpleConfig([o.address]));
-  track(gw);
-  const c = await RawConn.open(portOf(url));
-  t.after(() => c.close());
+  const { o, c } = await rawGateway(t);
   await c.write('GET / HTTP/1.1\r\nHost: h\r\nX-CamelCase-Header: v1\r\nx-lower: v2\r\nACCEPT: */*\r\n\r\n');
   await c.waitFor((s) => parseResponses(s).length > 0);
   const names = o.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0);
