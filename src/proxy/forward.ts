@@ -42,7 +42,6 @@ export class Forward implements PickContext, AttemptOwner {
   #routeName: string | undefined;
   #upstreamName: string | undefined;
   #status = 0;
-  #bytes = 0;
   #code: ErrorCode | undefined;
   #finished = false;
   /** Attempt records, kept only while someone listens for access records. */
