@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runCommand, checkCommand } from './run.js';
 import { proxyCommand } from './proxy.js';
-import { demoCommand } from './demo.js';
 import { BALANCE_NAMES } from '../config/schema-upstream.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,7 +38,7 @@ program
   .description('start three sample origins (one flaky) and the gateway in front of them')
   .option('-l, --listen <host:port>', 'gateway address', '127.0.0.1:8080')
   .option('-n, --requests <n>', 'requests the demo sends by itself', (v: string) => Number.parseInt(v, 10), 12)
-  .action((o: { listen: string; requests: number }) => demoCommand(o));
+  .action(async (o: { listen: string; requests: number }) => (await import('./demo.js')).demoCommand(o));
 
 program
   .command('version')

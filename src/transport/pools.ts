@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
 import type { UpstreamConfig } from '../config/types.js';
 import type { Host } from '../upstream/host.js';
 import type { UpstreamDispatcher } from '../proxy/exchange.js';
@@ -74,7 +74,16 @@ function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
   });
 }
 
+const require = createRequire(import.meta.url);
+let undici: typeof import('undici') | undefined;
+
+/** undici is loaded only for `engine: node`: it adds about 20 MB of RSS that the lean engine never needs. */
+function loadUndici(): typeof import('undici') {
+  return (undici ??= require('undici') as typeof import('undici'));
+}
+
 function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
+  const { Pool } = loadUndici();
   const origin = `http://${h.address}`;
   const keepAlive = up.keepalive.max_idle > 0;
   const pool = new Pool(origin, {
