@@ -26,7 +26,10 @@ export interface ProxyResponse {
   /** The whole response has been handed to the socket. */
   readonly writableFinished: boolean;
   writeHead(status: number, headers: string[]): unknown;
-  /** false asks the caller to wait for 'drain'. */
+  /**
+   * false asks the caller to wait for 'drain'. The lean response also returns false while it
+   * still refers to `chunk` (not yet handed to the kernel), and emits 'drain' once it no longer does.
+   */
   write(chunk: Buffer): boolean;
   end(chunk?: string): unknown;
   /** Cut the connection (the client sees a truncated response). */
@@ -55,6 +58,11 @@ export interface UpstreamHandler {
   /** The request head and body have been written. */
   onRequestSent?(): void;
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean;
+  /**
+   * Body bytes. The lean transport passes a view into its read buffer, valid only until the
+   * next read: returning true says the handler is done with it (copied it, or the kernel has
+   * it); returning false keeps the upstream paused, and the bytes untouched, until `resume`.
+   */
   onData(chunk: Buffer): boolean;
   onComplete(trailers: unknown): void;
   onError(err: Error): void;

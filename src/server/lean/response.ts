@@ -57,6 +57,8 @@ export class LeanResponse implements ProxyResponse {
   #destroyed = false;
   #onClose: Listener[] | null = null;
   #onDrain: Listener[] | null = null;
+  /** A chunk written without copying is still in the socket's buffer. */
+  #holding = false;
 
   constructor(owner: ResponseOwner, req: LeanRequest) {
     this.#owner = owner;
@@ -126,9 +128,9 @@ export class LeanResponse implements ProxyResponse {
     const head = this.#head;
     const sock = this.#socket;
     if (this.#framing !== F_CHUNKED) {
-      if (head === null) return sock.write(chunk);
+      if (head === null) return this.#held(sock.write(chunk, this.#flushed));
       this.#head = null;
-      if (n > COALESCE) return corked(sock, head, chunk, null);
+      if (n > COALESCE) return this.#held(corked(sock, head, chunk, null, this.#flushed));
       const out = Buffer.allocUnsafe(head.length + n);
       (out as Latin1Buffer).latin1Write(head, 0);
       chunk.copy(out, head.length);
@@ -137,7 +139,7 @@ export class LeanResponse implements ProxyResponse {
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
     this.#head = null;
-    if (n > COALESCE) return corked(sock, pre, chunk, CRLF);
+    if (n > COALESCE) return this.#held(corked(sock, pre, chunk, CRLF, this.#flushed));
     const h = pre.length;
     const out = Buffer.allocUnsafe(h + n + 2);
     (out as Latin1Buffer).latin1Write(pre, 0);
@@ -146,6 +148,24 @@ export class LeanResponse implements ProxyResponse {
     out[h + n + 1] = 10;
     return sock.write(out);
   }
+
+  /**
+   * After a write that refers to the caller's chunk (no copy): the chunk may be reused only once
+   * the kernel has all of it. Until then report false; #flushed emits 'drain' when it has.
+   */
+  #held(ok: boolean): boolean {
+    if (this.#socket.writableLength === 0) return ok;
+    this.#holding = true;
+    return false;
+  }
+
+  /** Write callback of a write that referred to the caller's chunk. */
+  readonly #flushed = (): void => {
+    if (this.#holding && this.#socket.writableLength === 0) {
+      this.#holding = false;
+      this.drained();
+    }
+  };
 
   end(chunk?: string): this {
     if (this.#finished || this.#destroyed) return this;
@@ -226,11 +246,11 @@ export class LeanResponse implements ProxyResponse {
 }
 
 /** Head (latin1) + body (+ trailer bytes) as one writev. */
-function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null): boolean {
+function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
   sock.cork();
   sock.write(pre, 'latin1');
-  let ok = sock.write(chunk);
-  if (post !== null) ok = sock.write(post);
+  let ok = post === null ? sock.write(chunk, cb) : sock.write(chunk);
+  if (post !== null) ok = sock.write(post, cb);
   sock.uncork();
   return ok;
 }
