@@ -2,7 +2,7 @@ import net from 'node:net';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
-import { requestHead, transportError, type LeanPoolOptions } from './wire.js';
+import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
 /**
  * Socket buffer before write() asks for backpressure. Node's 16 KiB default pauses the other leg
@@ -364,27 +364,4 @@ export class UpstreamConnection {
     if (this.#handler) this.#fail(transportError('connection pool closed', 'UND_ERR_DESTROYED'));
     else this.#close();
   }
-}
-
-/**
- * The server's `Keep-Alive: timeout=N` in ms, less a second so we never reuse a connection the
- * server is about to close (undici does the same); 0 when absent.
- */
-function keepAliveHint(h: readonly string[]): number {
-  for (let i = 0; i < h.length; i += 2) {
-    if (h[i]!.length !== 10 || h[i]!.toLowerCase() !== 'keep-alive') continue;
-    const m = /timeout\s*=\s*(\d+)/i.exec(h[i + 1]!);
-    if (m) return Math.max(Number(m[1]) * 1000 - 1000, 1);
-  }
-  return 0;
-}
-
-function requestHeadStreaming(req: UpstreamRequest): { head: string; chunked: boolean } {
-  const chunked = !hasContentLength(req.headers);
-  return { head: requestHead(req, -1, chunked), chunked };
-}
-
-function hasContentLength(h: readonly string[]): boolean {
-  for (let i = 0; i < h.length; i += 2) if (h[i]!.length === 14 && h[i]!.toLowerCase() === 'content-length') return true;
-  return false;
 }

@@ -46,3 +46,27 @@ export function requestHead(req: UpstreamRequest, bodyLength: number, chunked: b
 export function transportError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/**
+ * The server's `Keep-Alive: timeout=N` in ms, less a second so we never reuse a connection the
+ * server is about to close (undici does the same); 0 when absent.
+ */
+export function keepAliveHint(h: readonly string[]): number {
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i]!.length !== 10 || h[i]!.toLowerCase() !== 'keep-alive') continue;
+    const m = /timeout\s*=\s*(\d+)/i.exec(h[i + 1]!);
+    if (m) return Math.max(Number(m[1]) * 1000 - 1000, 1);
+  }
+  return 0;
+}
+
+/** The head for a streamed body: chunked unless the client gave a Content-Length. */
+export function requestHeadStreaming(req: UpstreamRequest): { head: string; chunked: boolean } {
+  const chunked = !hasContentLength(req.headers);
+  return { head: requestHead(req, -1, chunked), chunked };
+}
+
+function hasContentLength(h: readonly string[]): boolean {
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.length === 14 && h[i]!.toLowerCase() === 'content-length') return true;
+  return false;
+}
