@@ -17,25 +17,12 @@ export interface RequestBody {
 /** The body of a request that has none. */
 export const NO_BODY: RequestBody = { take: () => null, replayable: true };
 
-/** Does this request carry a body at all (RFC 9112 6.3: Transfer-Encoding or Content-Length > 0)? */
-export function hasBody(req: ProxyRequest): boolean {
-  const te = req.headers['transfer-encoding'];
-  if (te !== undefined) return true;
-  const cl = req.headers['content-length'];
-  return cl !== undefined && cl !== '0';
-}
-
 /**
- * Read up to `bufferLimit` bytes. Resolves with a replayable body when the whole body fits, else
+ * Read a request that has a body (the caller checks: scanFields().hasBody) up to `bufferLimit` bytes. Resolves with a replayable body when the whole body fits, else
  * with a streaming body that yields what was read and then the rest. Rejects with
  * HW_ERR_BODY_TOO_LARGE past `maxSize` (0 = unlimited) and HW_ERR_CLIENT_ABORT if the client goes.
  */
 export async function readBody(req: ProxyRequest, bufferLimit: number, maxSize: number): Promise<RequestBody> {
-  if (!hasBody(req)) {
-    // Nothing to read; still let Node finish the (empty) message.
-    req.resume();
-    return NO_BODY;
-  }
   const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const chunks: Buffer[] = [];
   let size = 0;

@@ -14,7 +14,7 @@ import { upstreamRequestHeaders, type ForwardInfo } from './headers.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { sendError } from './respond.js';
-import { clientAddress, malformed, routeFor, scanFields, type RequestFields } from './route.js';
+import { bodyTooLarge, clientAddress, malformed, routeFor, scanFields, type RequestFields } from './route.js';
 
 const NO_HOSTS: ReadonlySet<Host> = new Set();
 
@@ -98,8 +98,7 @@ export class Forward implements PickContext, AttemptOwner {
       this.#routeName = route.name;
       this.#upstreamName = route.upstream;
       const group = rt.groups.get(route.upstream)!;
-      const max = route.client_max_body_size;
-      if (max > 0 && Number(fields.contentLength ?? 0) > max) return this.#refuse('HW_ERR_BODY_TOO_LARGE', true);
+      if (bodyTooLarge(route, fields.contentLength)) return this.#refuse('HW_ERR_BODY_TOO_LARGE', true);
       this.#group = group;
       this.#upstreamPath = (route.strip_prefix && route.match.path_prefix ? stripPrefix(found.path, route.match.path_prefix) : found.path) + found.query;
       this.#info = { clientIp: this.clientIp, proto: this.#proto, host: found.host, upstreamHost: '', rfc7239: rt.config.forwarded === 'rfc7239' };
@@ -109,7 +108,7 @@ export class Forward implements PickContext, AttemptOwner {
         this.#loop(NO_BODY, this.#start);
         return;
       }
-      readBody(req, group.config.retry.buffer, max)
+      readBody(req, group.config.retry.buffer, route.client_max_body_size)
         .then(
           (body) => this.#loop(body, rt.now()),
           (err: unknown) => this.#caught(err),

@@ -6,8 +6,6 @@ import type { Router } from '../router/router.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { Forward } from './forward.js';
 
-export { clientAddress, malformed, routeFor } from './route.js';
-
 /** One applied configuration: everything a request needs, swapped atomically on reload. */
 export interface Runtime {
   readonly config: Config;

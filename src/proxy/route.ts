@@ -10,6 +10,22 @@ export function clientAddress(req: ProxyRequest): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/** Does a declared Content-Length break the route's client_max_body_size (0 = no limit)? */
+export function bodyTooLarge(route: RouteConfig, contentLength: string | undefined): boolean {
+  const max = route.client_max_body_size;
+  return max > 0 && Number(contentLength ?? 0) > max;
+}
+
+/**
+ * Expect: 100-continue: invite the body only when a route takes the request and its declared
+ * size fits. Refusals are left to the handler, which answers them without reading the body.
+ */
+export function inviteBody(rt: { readonly router: Router<RouteConfig> }, req: ProxyRequest): boolean {
+  const route = routeFor(rt, req)?.route;
+  const cl = req.headers['content-length'];
+  return route !== undefined && !bodyTooLarge(route, Array.isArray(cl) ? cl[0] : cl);
+}
+
 /** A request's route and target, as routeFor finds them. */
 export interface Found {
   route: RouteConfig | undefined;

@@ -3,7 +3,8 @@ import { bind, boundPort } from './bind.js';
 import type { Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
-import { handleRequest, routeFor, type Runtime } from '../proxy/handler.js';
+import { handleRequest, type Runtime } from '../proxy/handler.js';
+import { inviteBody } from '../proxy/route.js';
 import { channels } from '../observability/events.js';
 
 /**
@@ -41,10 +42,7 @@ export class HttpListener {
     this.#server.on('request', onRequest);
     // Expect: 100-continue is answered here: refuse early (no route, too large) or invite the body.
     this.#server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      // Refusals (no route, too large) are left to the handler, which answers before reading.
-      const route = routeFor(runtime(), req)?.route;
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (route && !(route.client_max_body_size > 0 && declared > route.client_max_body_size)) res.writeContinue();
+      if (inviteBody(runtime(), req)) res.writeContinue();
       onRequest(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
-import { serveRequest, routeFor, type Runtime } from '../../proxy/handler.js';
+import { serveRequest, type Runtime } from '../../proxy/handler.js';
+import { inviteBody } from '../../proxy/route.js';
 import { channels } from '../../observability/events.js';
 import { Connection, type LeanContext } from './connection.js';
 import type { LeanRequest } from './request.js';
@@ -66,14 +67,7 @@ export class LeanListener {
           onHandlerError(err);
         }
       });
-    const continueOk =
-      opts.continueOk ??
-      ((req: LeanRequest) => {
-        // Refusals (no route, too large) are left to the handler, which answers before reading.
-        const route = routeFor(runtime(), req)?.route;
-        const declared = Number(req.headers['content-length'] ?? 0);
-        return route !== undefined && !(route.client_max_body_size > 0 && declared > route.client_max_body_size);
-      });
+    const continueOk = opts.continueOk ?? ((req: LeanRequest) => inviteBody(runtime(), req));
     this.#ctx = {
       now: performance.now(),
       closing: false,
