@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { Config } from './config/types.js';
 import { validateConfig, formatIssue, type ConfigIssue } from './config/load.js';
 import { HeadwaterError } from './errors.js';
 import type { BalancerDeps } from './balancer/types.js';
+import { defaultBalancerDeps } from './balancer/registry.js';
 import { RouteTable } from './router/router.js';
 import { HostRegistry } from './upstream/registry.js';
 import { PoolSet } from './transport/pools.js';
@@ -56,8 +56,7 @@ export class Gateway {
 
   constructor(config: Config, opts: GatewayOptions = {}) {
     this.#opts = opts;
-    const now = opts.now ?? (() => performance.now());
-    this.#deps = { now, random: opts.random ?? Math.random };
+    this.#deps = { now: opts.now ?? defaultBalancerDeps.now, random: opts.random ?? defaultBalancerDeps.random };
     this.#runtime = this.#build(config);
   }
 

@@ -1,6 +1,7 @@
 import { HeadwaterError } from '../errors.js';
 import type { Host } from '../upstream/host.js';
 import type { PickContext } from './types.js';
+import { normalizeClientIp } from '../util/ip.js';
 
 /** Extracts the string to hash from a request; compiled once per balancer so pick does no parsing of the spec. */
 export type HashKeyFn = (ctx: PickContext) => string;
@@ -29,11 +30,6 @@ export function hash32(s: string, seed: number = 0): number {
   return h >>> 0;
 }
 
-/** Drops an IPv4-mapped IPv6 prefix so a client keeps its key whether it came in over v4 or a dual-stack socket. */
-export function normalizeClientIp(ip: string): string {
-  return ip.length > 7 && (ip.startsWith('::ffff:') || ip.startsWith('::FFFF:')) && ip.includes('.', 7) ? ip.slice(7) : ip;
-}
-
 /**
  * Compiles a key spec (`header:NAME`, `cookie:NAME`, `query:NAME`, `uri`, `client_ip`) into an
  * extractor. A missing value yields '' (NGINX hashes the empty string too). `uri` is the path with
@@ -56,11 +52,6 @@ export function compileHashKey(spec: string): HashKeyFn {
     if (kind === 'query') return (ctx) => queryValue(ctx.path, name) ?? '';
   }
   throw new HeadwaterError('HW_ERR_CONFIG', `invalid hash key "${spec}": expected header:NAME, cookie:NAME, query:NAME, uri or client_ip`);
-}
-
-/** One-off form of compileHashKey for callers (e.g. the proxy) that hash a request outside a balancer. */
-export function hashKey(ctx: PickContext, spec: string): string {
-  return compileHashKey(spec)(ctx);
 }
 
 /** Value of cookie `name` in a Cookie header (first match, surrounding quotes removed), or undefined. */
