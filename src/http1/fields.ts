@@ -45,6 +45,12 @@ export const scan = {
 
 /** {@link scanFields}: more bytes are needed. */
 export const SCAN_INCOMPLETE = -1;
+
+/** What a head parser returns: not yet a whole head, a refusal, or the head and the offset after it. */
+export type HeadResult<H, E> = { kind: 'incomplete' } | E | { kind: 'head'; head: H; /** Offset after the blank line: the body or the next message. */ next: number };
+
+/** The one 'incomplete' value both head parsers return (compared by identity). */
+export const INCOMPLETE: { kind: 'incomplete' } = Object.freeze({ kind: 'incomplete' as const });
 /** {@link scanFields}: malformed field section ({@link scan}.reason says how). */
 export const SCAN_BAD = -2;
 /** {@link scanFields}: more field lines than allowed. */

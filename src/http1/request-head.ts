@@ -7,9 +7,9 @@
  */
 import {
   AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_PROXY_CONNECTION,
-  F_TRANSFER_ENCODING, F_UPGRADE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST,
+  F_TRANSFER_ENCODING, F_UPGRADE, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST,
   TE_CHUNKED_NOT_LAST, TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, latin1, scan,
-  scanFields, transferCodings,
+  scanFields, transferCodings, type HeadResult,
 } from './fields.js';
 
 /** Bounds on one head: bytes from the first byte offered up to the blank line, and field lines. */
@@ -45,12 +45,7 @@ export interface RequestHeadError {
   reason: string;
 }
 
-export type RequestHeadResult =
-  | { kind: 'incomplete' }
-  | RequestHeadError
-  | { kind: 'head'; head: RequestHead; /** Offset after the blank line: the body or the next request. */ next: number };
-
-const INCOMPLETE: { kind: 'incomplete' } = Object.freeze({ kind: 'incomplete' as const });
+export type RequestHeadResult = HeadResult<RequestHead, RequestHeadError>;
 
 function fail(status: 400 | 431 | 501 | 505, reason: string): RequestHeadError {
   return { kind: 'error', status, reason };

@@ -6,8 +6,8 @@
  */
 import {
   C_CLOSE, C_KEEP_ALIVE, F_CONNECTION, F_CONTENT_LENGTH, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, FIELD_VALUE, SCAN_BAD,
-  SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, connectionFlags, contentLength, fieldKind, latin1,
-  scan, scanFields, transferCodings,
+  INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, connectionFlags, contentLength, fieldKind, latin1,
+  scan, scanFields, transferCodings, type HeadResult,
 } from './fields.js';
 import type { HeadLimits } from './request-head.js';
 
@@ -42,12 +42,7 @@ export interface ResponseHeadError {
   reason: string;
 }
 
-export type ResponseHeadResult =
-  | { kind: 'incomplete' }
-  | ResponseHeadError
-  | { kind: 'head'; head: ResponseHead; /** Offset after the blank line: the body or the next response. */ next: number };
-
-const INCOMPLETE: { kind: 'incomplete' } = Object.freeze({ kind: 'incomplete' as const });
+export type ResponseHeadResult = HeadResult<ResponseHead, ResponseHeadError>;
 
 function fail(reason: string): ResponseHeadError {
   return { kind: 'error', reason };
