@@ -3,16 +3,12 @@ import assert from 'node:assert/strict';
 import { startOrigin } from './helpers/origin.js';
 import { startGateway, simpleConfig, fetchText, portOf } from './helpers/gateway.js';
 import { closer, RawConn, parseResponses, recordAccess, eventually } from './helpers/raw.js';
+import { rawGateway } from './helpers/raw-gateway.js';
 
 const chunk = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
 
 test('Content-Length above the default client_max_body_size (1MiB) gets 413; the origin is untouched', async (t) => {
-  const track = closer(t);
-  const o = track(await startOrigin('a'));
-  const { gw, url } = await startGateway(simpleConfig([o.address]));
-  track(gw);
-  const c = await RawConn.open(portOf(url));
-  t.after(() => c.close());
+  const { o, c, url } = await rawGateway(t);
   // Only the headers: the gateway must answer from Content-Length alone.
   await c.write(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n`);
   const text = await c.waitFor((s) => parseResponses(s).length > 0);
