@@ -1,21 +1,21 @@
 import pino from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
-import { accessLine } from './access-line.js';
+import { accessLine, isoNow } from './access-line.js';
 import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent } from './events.js';
 
 /** Where the JSON lines go: '-' or 'stdout' for standard output, else a file path (appended). */
 export interface AccessLogOptions {
   path: string;
-  /** Also log host, retry, reload and lifecycle events to the same stream. */
-  events?: boolean;
 }
 
-/**
- * The access log: one JSON line per request, written by pino asynchronously so the request path
- * never waits on the disk. It subscribes to the event channels; the proxy does not know it exists.
- */
 const BATCH = 64 * 1024;
 
+/**
+ * The access log: one JSON line per request (pino's line format, serialized by access-line.ts),
+ * batched in memory and written asynchronously so the request path never waits on the disk;
+ * host, retry, reload and lifecycle events go through a pino logger to the same place. It
+ * subscribes to the event channels; the proxy does not know it exists.
+ */
 export class AccessLog {
   #logger: pino.Logger;
   #dest: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
@@ -55,18 +55,13 @@ export class AccessLog {
       this.#len += this.#buf.write(line, this.#len, 'utf8');
       this.#timer ??= setTimeout(this.#flush, 200).unref();
     });
-    if (opts.events !== false) {
-      this.#on(channels.host, (m) => {
-        const e = m as HostEvent;
-        this.#logger.warn({ time: new Date().toISOString(), event: 'host', ...e });
-      });
-      this.#on(channels.retry, (m) => this.#logger.info({ time: new Date().toISOString(), event: 'retry', ...(m as RetryEvent) }));
-      this.#on(channels.reload, (m) => this.#logger.info({ time: new Date().toISOString(), event: 'reload', ...(m as ReloadEvent) }));
-      this.#on(channels.lifecycle, (m) => {
-        const { level, ...rest } = m as LifecycleEvent;
-        this.#logger[level]({ time: new Date().toISOString(), event: 'lifecycle', ...rest });
-      });
-    }
+    this.#on(channels.host, (m) => this.#logger.warn({ time: isoNow(), event: 'host', ...(m as HostEvent) }));
+    this.#on(channels.retry, (m) => this.#logger.info({ time: isoNow(), event: 'retry', ...(m as RetryEvent) }));
+    this.#on(channels.reload, (m) => this.#logger.info({ time: isoNow(), event: 'reload', ...(m as ReloadEvent) }));
+    this.#on(channels.lifecycle, (m) => {
+      const { level, ...rest } = m as LifecycleEvent;
+      this.#logger[level]({ time: isoNow(), event: 'lifecycle', ...rest });
+    });
   }
 
   #on(ch: import('node:diagnostics_channel').Channel, fn: (m: unknown) => void): void {
