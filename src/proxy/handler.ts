@@ -25,8 +25,3 @@ export interface Runtime {
 export function serveRequest(rt: Runtime, req: ProxyRequest, res: ProxyResponse, proto: 'http' | 'https', onEnd?: () => void): void {
   new Forward(rt, req, res, proto, onEnd).run();
 }
-
-/** serveRequest as a promise that resolves when the request is over (after its access record). */
-export function handleRequest(rt: Runtime, req: ProxyRequest, res: ProxyResponse, proto: 'http' | 'https'): Promise<void> {
-  return new Promise((resolve) => serveRequest(rt, req, res, proto, resolve));
-}

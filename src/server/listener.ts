@@ -3,7 +3,7 @@ import { bind, boundPort } from './bind.js';
 import type { Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
-import { handleRequest, type Runtime } from '../proxy/handler.js';
+import { serveRequest, type Runtime } from '../proxy/handler.js';
 import { inviteBody } from '../proxy/route.js';
 import { channels } from '../observability/events.js';
 
@@ -16,6 +16,9 @@ export class HttpListener {
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
+  readonly #requestDone = () => {
+    if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  };
   #idleWaiters: Array<() => void> = [];
 
   constructor(config: ListenerConfig, runtime: () => Runtime) {
@@ -32,12 +35,7 @@ export class HttpListener {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
       res.sendDate = false;
       this.#inflight++;
-      const rt = runtime();
-      handleRequest(rt, req, res, 'http')
-        .catch((err) => channels.lifecycle.publish({ level: 'error', msg: 'request handler failed', err: String(err) }))
-        .finally(() => {
-          if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
-        });
+      serveRequest(runtime(), req, res, 'http', this.#requestDone);
     };
     this.#server.on('request', onRequest);
     // Expect: 100-continue is answered here: refuse early (no route, too large) or invite the body.

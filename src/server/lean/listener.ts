@@ -3,7 +3,6 @@ import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
-import { channels } from '../../observability/events.js';
 import { Connection, type LeanContext } from './connection.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
@@ -35,10 +34,6 @@ export interface LeanListenerOptions {
   continueOk?: (req: LeanRequest) => boolean;
 }
 
-function onHandlerError(err: unknown): void {
-  channels.lifecycle.publish({ level: 'error', msg: 'request handler failed', err: String(err) });
-}
-
 /**
  * The lean engine's HTTP/1.1 listener: raw `net` sockets, Headwater's own strict parser, one
  * request at a time per connection. Same public shape as HttpListener. Deadlines of every
@@ -58,15 +53,7 @@ export class LeanListener {
     const t = opts.timeouts ?? {};
     this.#tickMs = t.tickMs ?? 1000;
     const conns = this.#conns;
-    const handle =
-      opts.handle ??
-      ((req: LeanRequest, res: LeanResponse) => {
-        try {
-          serveRequest(runtime(), req, res, 'http');
-        } catch (err) {
-          onHandlerError(err);
-        }
-      });
+    const handle = opts.handle ?? ((req: LeanRequest, res: LeanResponse) => serveRequest(runtime(), req, res, 'http'));
     const continueOk = opts.continueOk ?? ((req: LeanRequest) => inviteBody(runtime(), req));
     this.#ctx = {
       now: performance.now(),
