@@ -8,8 +8,8 @@ import { LeanPool } from './lean/pool.js';
 export type TransportKind = 'node' | 'lean';
 
 /**
- * One undici Pool per upstream server (keep-alive connections, driven through `dispatch`), keyed
- * by server address and the connection settings that shape it. Pools survive reloads when their
+ * One connection pool per upstream server (a LeanPool, or an undici Pool for `engine: node`),
+ * keyed by engine, server address and the connection settings that shape it. Pools survive reloads when their
  * key does not change; pools no longer used are closed gracefully (in-flight requests finish).
  */
 export class PoolSet {
