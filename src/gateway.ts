@@ -10,6 +10,8 @@ import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
 import { HttpListener } from './server/listener.js';
 import { LeanListener } from './server/lean/listener.js';
+import { SecureListener } from './server/secure-listener.js';
+import { listenerKind } from './server/kind.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** Write the access log as configured (default true). Tests may turn it off. */
   accessLog?: boolean;
+  /** How often TLS certificate files are polled for changes, in ms (default 2000). */
+  certPollMs?: number;
 }
 
 /** A configuration was refused; `issues` lists every problem, as `headwater check` prints them. */
@@ -45,7 +49,7 @@ export function toConfig(input: unknown): Config {
  */
 export class Gateway {
   #runtime: Runtime;
-  #listeners = new Map<string, HttpListener | LeanListener>();
+  #listeners = new Map<string, HttpListener | LeanListener | SecureListener>();
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
@@ -99,8 +103,19 @@ export class Gateway {
     try {
       for (const lc of config.listeners) {
         const key = `${lc.host}|${lc.port}`;
-        if (this.#listeners.has(key)) continue;
-        const l = new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, () => this.#runtime);
+        const had = this.#listeners.get(key);
+        if (had && listenerKind(had.config) === listenerKind(lc)) {
+          if (had instanceof SecureListener) had.update(lc);
+          continue;
+        }
+        if (had) {
+          // Same address, another protocol (say TLS added): the old socket must go before the new one binds.
+          this.#listeners.delete(key);
+          await had.close(config.shutdown_timeout);
+        }
+        const kind = listenerKind(lc);
+        const rt = () => this.#runtime;
+        const l = kind !== 'http' ? new SecureListener(lc, rt, { certPollMs: this.#opts.certPollMs }) : new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, rt);
         await l.listen();
         this.#listeners.set(key, l);
         added.push(key);
@@ -128,7 +143,7 @@ export class Gateway {
   addresses(): Array<{ name: string; host: string; port: number; url: string }> {
     return [...this.#listeners.values()].map((l) => {
       const host = l.config.host.includes(':') ? `[${l.config.host}]` : l.config.host;
-      return { name: l.config.name, host: l.config.host, port: l.port, url: `http://${host}:${l.port}` };
+      return { name: l.config.name, host: l.config.host, port: l.port, url: `${l.config.tls ? 'https' : 'http'}://${host}:${l.port}` };
     });
   }
 

@@ -5,6 +5,8 @@
  *   headwater.yaml:12:9  upstreams.api.servers[0].max_fails  expected an integer >= 0, found "three"
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { tlsChecks } from './checks-tls.js';
 import { LineCounter, parseDocument } from 'yaml';
 import { crossChecks } from './checks.js';
 import { normalize } from './normalize.js';
@@ -45,8 +47,11 @@ function validateRaw(root: RawNode, file: string, early: RawIssue[] = []): LoadR
   const cx: ParseContext = { issues: [...early] };
   const parsed = configSchema.parse(root, cx, '');
   cx.issues.push(...crossChecks(root));
+  // Relative certificate paths start at the config file's directory (the working directory for objects).
+  const baseDir = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
+  cx.issues.push(...tlsChecks(root, baseDir));
   if (parsed === INVALID || cx.issues.length > 0) return { ok: false, issues: toIssues(file, cx.issues) };
-  return { ok: true, config: normalize(parsed) };
+  return { ok: true, config: normalize(parsed, baseDir) };
 }
 
 /** Validates a configuration given as a plain object (same vocabulary and rules as the file). */

@@ -1,8 +1,11 @@
 /** Turns the schema's output into the runtime's Config: position-based names and inherited defaults. */
 import type { ParsedConfig } from './schema.js';
+import { resolve } from 'node:path';
 import type { Config, RouteConfig, RouteMatch, UpstreamConfig } from './types.js';
 
-export function normalize(p: ParsedConfig): Config {
+/** `baseDir`: where relative file paths (certificates) start from: the config file's directory. */
+export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
+  const abs = (f: string) => resolve(baseDir, f);
   const upstreams: Record<string, UpstreamConfig> = {};
   for (const [name, u] of Object.entries(p.upstreams)) {
     const up: UpstreamConfig = {
@@ -12,6 +15,7 @@ export function normalize(p: ParsedConfig): Config {
       keepalive: { ...u.keepalive },
       timeouts: { ...u.timeouts },
       retry: { ...u.retry, on: [...new Set(u.retry.on)] },
+      protocol: u.protocol,
       servers: u.servers.map((s) => ({
         address: s.address.address,
         host: s.address.host,
@@ -26,6 +30,11 @@ export function normalize(p: ParsedConfig): Config {
     };
     if (u.hash) up.hash = { ...u.hash };
     if (u.host !== undefined) up.host = u.host;
+    if (u.tls) {
+      const t = u.tls;
+      up.tls = { ...t };
+      for (const k of ['ca', 'cert', 'key'] as const) if (t[k] !== undefined) up.tls[k] = abs(t[k]);
+    }
     upstreams[name] = up;
   }
   return {
@@ -34,6 +43,10 @@ export function normalize(p: ParsedConfig): Config {
       address: l.address.address,
       host: l.address.host,
       port: l.address.port,
+      ...(l.tls ? { tls: { ...l.tls, certificates: l.tls.certificates.map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) } } : {}),
+      http2: l.http2,
+      h2c: l.h2c,
+      http2_limits: { ...l.http2_limits },
     })),
     routes: p.routes.map((r, i): RouteConfig => {
       const match: RouteMatch = {};

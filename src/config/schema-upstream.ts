@@ -1,6 +1,7 @@
 /** Schema of `upstreams.<name>`: a pool of servers and how requests are spread and retried. */
 import { bool, int, list, object, oneOf, optional, string } from './schema-dsl.js';
 import { address, duration, size } from './schema-units.js';
+import { upstreamProtocolSchema, upstreamTlsSchema } from './schema-tls.js';
 
 export const BALANCE_NAMES = ['round_robin', 'least_conn', 'ip_hash', 'hash', 'random_two', 'least_time'] as const;
 export const RETRY_CONDITIONS = [
@@ -141,6 +142,8 @@ export const upstreamSchema = object(
       },
       { default: {}, doc: 'When a failed attempt is repeated on another server (like NGINX `proxy_next_upstream`).' },
     ),
+    tls: optional(upstreamTlsSchema),
+    protocol: upstreamProtocolSchema,
     servers: list(serverSchema, {
       min: 1,
       type: 'list of servers',

@@ -6,6 +6,7 @@ import { bool, int, list, object, oneOf, optional, record, string, type Infer } 
 import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
+import { http2LimitsSchema, listenerH2c, listenerHttp2, listenerTlsSchema } from './schema-tls.js';
 
 export const listenerSchema = object(
   {
@@ -19,6 +20,10 @@ export const listenerSchema = object(
       minPort: 0,
       doc: 'Where to accept client connections, as `host:port`: `0.0.0.0:8080` for every IPv4 interface, `127.0.0.1:8080` for local clients only, `[::]:8080` for IPv6. Port 0 picks a free port (for tests).',
     }),
+    tls: optional(listenerTlsSchema),
+    http2: listenerHttp2,
+    h2c: listenerH2c,
+    http2_limits: http2LimitsSchema,
   },
   { type: 'listener', doc: 'An address the gateway accepts HTTP connections on.' },
 );

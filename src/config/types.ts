@@ -26,6 +26,38 @@ export interface ListenerConfig {
   address: string;
   host: string;
   port: number;
+  /** TLS termination; absent for cleartext listeners. */
+  tls?: ListenerTlsConfig;
+  /** Offer HTTP/2 (ALPN h2) on a TLS listener, HTTP/1.1 still served. */
+  http2?: boolean;
+  /** Cleartext HTTP/2 with prior knowledge instead of HTTP/1.1. */
+  h2c?: boolean;
+  http2_limits?: Http2Limits;
+}
+
+export interface ListenerTlsConfig {
+  /** Absolute paths; the first certificate is the default. */
+  certificates: Array<{ cert: string; key: string }>;
+  min_version: 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
+  alpn?: string[];
+}
+
+export interface Http2Limits {
+  max_concurrent_streams: number;
+  /** Bytes. */
+  max_header_list_size: number;
+  max_resets_per_second: number;
+}
+
+/** HTTPS to an upstream's servers; file paths are absolute. */
+export interface UpstreamTlsConfig {
+  enabled: boolean;
+  verify: boolean;
+  ca?: string;
+  server_name?: string;
+  cert?: string;
+  key?: string;
 }
 
 export interface RouteMatch {
@@ -90,6 +122,9 @@ export interface UpstreamConfig {
   /** ms each */
   timeouts: { connect: number; response_header: number; idle: number };
   retry: RetryConfig;
+  tls?: UpstreamTlsConfig;
+  /** Protocol to the servers: HTTP/1.1, HTTP/2 over TLS, or cleartext HTTP/2. */
+  protocol?: 'http1' | 'h2' | 'h2c';
   servers: ServerConfig[];
 }
 

@@ -116,8 +116,10 @@ export class Attempt implements UpstreamHandler {
     return false;
   }
 
-  onComplete(): void {
-    this.#owner.res.end();
+  onComplete(trailers?: unknown): void {
+    const res = this.#owner.res;
+    if (res.addTrailers !== undefined && Array.isArray(trailers) && trailers.length > 0) res.addTrailers(trailerPairs(trailers));
+    res.end();
     this.#finish(undefined);
   }
 
@@ -139,4 +141,12 @@ export class Attempt implements UpstreamHandler {
     this.failure = failure;
     this.#owner.attemptDone(this);
   }
+}
+
+/** Upstream trailers (a flat raw list, Buffers or strings) as pairs, without hop-by-hop fields. */
+function trailerPairs(raw: Buffer[] | string[]): Array<[string, string]> {
+  const flat = downstreamResponseHeaders(raw);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
 }

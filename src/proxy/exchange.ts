@@ -32,6 +32,11 @@ export interface ProxyResponse {
    */
   write(chunk: Buffer): boolean;
   end(chunk?: string): unknown;
+  /**
+   * Trailer fields to send after the body (before `end`), where the protocol can carry them:
+   * HTTP/2 always, node:http's HTTP/1.1 on a chunked response. Absent: trailers are dropped.
+   */
+  addTrailers?(trailers: Array<[string, string]>): void;
   /** Cut the connection (the client sees a truncated response). */
   destroy(): unknown;
   on(event: 'close' | 'drain', fn: () => void): unknown;

@@ -1,0 +1,92 @@
+/**
+ * Checks of TLS settings that need the files they name: certificates and keys are read and
+ * matched at load time, so `headwater check` reports a bad file and a reload with one is refused.
+ * Paths are resolved against `baseDir` (the config file's directory), as normalize() does.
+ */
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { childPath, entry, type RawIssue, type RawNode } from './raw.js';
+import { CertificateError, loadCertificate } from '../tls/certificate.js';
+
+const str = (n: RawNode | undefined): string | undefined =>
+  n?.kind === 'scalar' && typeof n.value === 'string' && n.value !== '' ? n.value : undefined;
+const flag = (n: RawNode | undefined, dflt: boolean): boolean => (n?.kind === 'scalar' && typeof n.value === 'boolean' ? n.value : dflt);
+
+export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const at = (node: RawNode, path: string, field: string, message: string) => {
+    const e = entry(node, field);
+    issues.push({ pos: e?.value.pos ?? node.pos, path: childPath(path, field), message });
+  };
+  const pair = (node: RawNode, path: string) => {
+    const cert = str(entry(node, 'cert')?.value);
+    const key = str(entry(node, 'key')?.value);
+    if (cert === undefined || key === undefined) return;
+    try {
+      loadCertificate(resolve(baseDir, cert), resolve(baseDir, key));
+    } catch (e) {
+      if (!(e instanceof CertificateError)) throw e;
+      at(node, path, e.field, e.message);
+    }
+  };
+
+  const listeners = entry(root, 'listeners')?.value;
+  (listeners?.kind === 'seq' ? listeners.items : []).forEach((l, i) => {
+    const path = childPath('listeners', i);
+    const t = entry(l, 'tls')?.value;
+    const hasTls = t?.kind === 'map';
+    if (flag(entry(l, 'http2')?.value, false) && !hasTls) at(l, path, 'http2', 'expected http2 only on a listener with tls (use h2c: true for cleartext HTTP/2)');
+    if (flag(entry(l, 'h2c')?.value, false) && hasTls) at(l, path, 'h2c', 'expected h2c only on a listener without tls (use http2: true with tls)');
+    if (!hasTls) return;
+    const tpath = childPath(path, 'tls');
+    const certs = entry(t, 'certificates')?.value;
+    (certs?.kind === 'seq' ? certs.items : []).forEach((c, j) => pair(c, childPath(childPath(tpath, 'certificates'), j)));
+    const ciphers = str(entry(t, 'ciphers')?.value);
+    if (ciphers !== undefined) {
+      try {
+        tls.createSecureContext({ ciphers });
+      } catch (e) {
+        at(t, tpath, 'ciphers', `expected an OpenSSL cipher list, found ${JSON.stringify(ciphers)} (${(e as Error).message})`);
+      }
+    }
+    const alpn = entry(t, 'alpn')?.value;
+    if (alpn?.kind === 'seq' && alpn.items.some((n) => str(n) === 'h2') && !flag(entry(l, 'http2')?.value, false)) {
+      at(t, tpath, 'alpn', 'expected no "h2" in alpn unless http2 is true');
+    }
+  });
+
+  const upstreams = entry(root, 'upstreams')?.value;
+  for (const e of upstreams?.kind === 'map' ? upstreams.entries : []) {
+    const path = childPath('upstreams', e.key);
+    const t = entry(e.value, 'tls')?.value;
+    const tlsOn = t?.kind === 'map' && flag(entry(t, 'enabled')?.value, true);
+    const protocol = str(entry(e.value, 'protocol')?.value);
+    if (protocol === 'h2' && !tlsOn) at(e.value, path, 'protocol', 'expected protocol h2 only with tls enabled (use h2c for cleartext HTTP/2)');
+    if (protocol === 'h2c' && tlsOn) at(e.value, path, 'protocol', 'expected protocol h2c only without tls (use h2 for HTTP/2 over TLS)');
+    if (t?.kind !== 'map') continue;
+    const tpath = childPath(path, 'tls');
+    const ca = str(entry(t, 'ca')?.value);
+    if (ca !== undefined) {
+      const problem = caProblem(resolve(baseDir, ca));
+      if (problem) at(t, tpath, 'ca', problem);
+    }
+    const hasCert = entry(t, 'cert') !== undefined;
+    const hasKey = entry(t, 'key') !== undefined;
+    if (hasCert !== hasKey) at(t, tpath, hasCert ? 'key' : 'cert', `missing required key "${hasCert ? 'key' : 'cert'}" (a client certificate needs both cert and key)`);
+    else pair(t, tpath);
+  }
+  return issues;
+}
+
+function caProblem(path: string): string | undefined {
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) return `${JSON.stringify(path)} holds no PEM certificate`;
+    tls.createSecureContext({ ca: text });
+    return undefined;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return `cannot use ${JSON.stringify(path)} as CA file: ${err.code === 'ENOENT' ? 'the file does not exist' : err.message}`;
+  }
+}

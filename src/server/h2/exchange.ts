@@ -1,0 +1,154 @@
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../../proxy/exchange.js';
+
+/**
+ * An HTTP/2 request as the proxy handler sees it: its HTTP/1.1 view. Pseudo-headers never reach
+ * the handler (or an upstream): `:authority` becomes Host, `:method`/`:path` are method and url.
+ * A request whose HEADERS frame did not end the stream and that has no Content-Length gets
+ * `transfer-encoding: chunked` in its view, so the handler reads (and forwards) its body; the
+ * field itself is hop-by-hop and never sent on.
+ */
+export class H2Request implements ProxyRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders = {};
+  readonly rawHeaders: string[] = [];
+  /** The handler's HTTP/1.1 checks (exactly one Host) apply to the view unchanged. */
+  readonly httpVersionMajor = 1;
+  readonly httpVersionMinor = 1;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly #req: Http2ServerRequest;
+
+  constructor(req: Http2ServerRequest) {
+    this.#req = req;
+    this.method = req.method;
+    this.url = req.url;
+    this.socket = { remoteAddress: req.socket?.remoteAddress };
+    const raw = req.rawHeaders;
+    let authority: string | undefined;
+    let length = false;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i] === ':authority') authority = raw[i + 1];
+    if (authority !== undefined) this.#add('host', authority);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.charCodeAt(0) === 58 /* : */ || (authority !== undefined && name === 'host')) continue;
+      if (name === 'content-length') length = true;
+      this.#add(name, raw[i + 1]!);
+    }
+    if (!length && !req.stream.endAfterHeaders) this.#add('transfer-encoding', 'chunked');
+  }
+
+  #add(name: string, value: string): void {
+    this.rawHeaders.push(name, value);
+    const prev = this.headers[name];
+    if (prev === undefined) (this.headers as Record<string, string | string[]>)[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else (this.headers as Record<string, string>)[name] = name === 'cookie' ? `${prev}; ${value}` : `${prev}, ${value}`;
+  }
+
+  resume(): unknown {
+    return this.#req.resume();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.#req[Symbol.asyncIterator]();
+  }
+}
+
+/** Connection-specific fields (RFC 9113 8.2.2) that an HTTP/2 response must not carry. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+
+/** A flat [name, value, ...] list as an HTTP/2 header object: lower-case names, connection-specific ones dropped. */
+export function h2Headers(flat: readonly string[], into: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(name)) continue;
+    const prev = into[name];
+    if (prev === undefined) into[name] = flat[i + 1]!;
+    else if (Array.isArray(prev)) prev.push(flat[i + 1]!);
+    else into[name] = [String(prev), flat[i + 1]!];
+  }
+  return into;
+}
+
+/**
+ * The client side of an HTTP/2 response, written on the stream itself: headers are sent with the
+ * first body bytes or at the end, so a response with neither body nor trailers is one HEADERS
+ * frame that ends the stream (gRPC's trailers-only form), and trailers become a final HEADERS frame
+ * (sent by node's compat response, which answers the stream's 'wantTrailers').
+ */
+export class H2Response implements ProxyResponse {
+  readonly #stream: ServerHttp2Stream;
+  readonly #compat: Http2ServerResponse;
+  #head: OutgoingHttpHeaders | undefined;
+  #trailers = false;
+  #sent = false;
+
+  constructor(compat: Http2ServerResponse) {
+    this.#compat = compat;
+    this.#stream = compat.stream;
+  }
+
+  get headersSent(): boolean {
+    return this.#head !== undefined;
+  }
+
+  get destroyed(): boolean {
+    return this.#stream.destroyed;
+  }
+
+  get writableFinished(): boolean {
+    return this.#stream.writableFinished;
+  }
+
+  writeHead(status: number, headers: string[]): unknown {
+    this.#head = h2Headers(headers, { ':status': status });
+    return this;
+  }
+
+  addTrailers(trailers: Array<[string, string]>): void {
+    this.#trailers = true;
+    this.#compat.addTrailers(h2Headers(trailers.flat()));
+  }
+
+  #respond(endStream: boolean): boolean {
+    if (this.#sent) return true;
+    const s = this.#stream;
+    if (s.destroyed || s.closed) return false;
+    this.#sent = true;
+    if (endStream) {
+      s.respond(this.#head ?? { ':status': 200 }, { endStream: true });
+      return true;
+    }
+    s.respond(this.#head ?? { ':status': 200 }, { waitForTrailers: true });
+    return true;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (!this.#respond(false)) return true;
+    return this.#stream.write(chunk);
+  }
+
+  end(chunk?: string): unknown {
+    const empty = chunk === undefined || chunk.length === 0;
+    if (!this.#respond(!this.#sent && empty && !this.#trailers)) return this;
+    if (!this.#stream.writableEnded) {
+      if (empty) this.#stream.end();
+      else this.#stream.end(chunk);
+    }
+    return this;
+  }
+
+  destroy(): unknown {
+    return this.#stream.destroyed ? this : this.#stream.close(0x2 /* INTERNAL_ERROR */);
+  }
+
+  on(event: 'close' | 'drain', fn: () => void): unknown {
+    return this.#stream.on(event, fn);
+  }
+
+  off(event: 'close' | 'drain', fn: () => void): unknown {
+    return this.#stream.off(event, fn);
+  }
+}

@@ -1,0 +1,132 @@
+import http from 'node:http';
+import https from 'node:https';
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import { bind, boundPort } from './bind.js';
+import type { ListenerConfig } from '../config/types.js';
+import { serveRequest, type Runtime } from '../proxy/handler.js';
+import { inviteBody } from '../proxy/route.js';
+import type { ProxyRequest, ProxyResponse } from '../proxy/exchange.js';
+import { H2Request, H2Response } from './h2/exchange.js';
+import { guardResets } from './h2/reset-guard.js';
+import type { CertStore } from '../tls/cert-store.js';
+import { certStoreFor, contextSettings, serverTlsOptions } from '../tls/server-options.js';
+
+/** Knobs for tests: how often certificate files are polled for changes (ms). */
+export interface SecureListenerOptions {
+  certPollMs?: number;
+}
+
+/** Defaults of `http2_limits` for listeners built without them (library callers). */
+const LIMITS = { max_concurrent_streams: 128, max_header_list_size: 32 * 1024, max_resets_per_second: 200 };
+
+/**
+ * A listener on node's TLS and HTTP/2 stack, whatever the engine: HTTPS (`tls`), HTTPS with
+ * HTTP/2 by ALPN and HTTP/1.1 fallback (`tls` + `http2`), or cleartext HTTP/2 (`h2c`). HTTP/2
+ * requests go through H2Request/H2Response, HTTP/1.1 ones as node:http objects, both to the same
+ * handler. Certificates come from a CertStore (SNI, reload, run-time additions such as ACME).
+ */
+export class SecureListener {
+  config: ListenerConfig;
+  /** The listener's certificates; undefined for h2c. */
+  readonly certs: CertStore | undefined;
+  readonly #server: https.Server | http2.Http2SecureServer | http2.Http2Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  #inflight = 0;
+  #idleWaiters: Array<() => void> = [];
+  readonly #requestDone = () => {
+    if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  };
+
+  constructor(config: ListenerConfig, runtime: () => Runtime, opts: SecureListenerOptions = {}) {
+    this.config = config;
+    const limits = config.http2_limits ?? LIMITS;
+    const h2: http2.SecureServerOptions = {
+      allowHTTP1: true,
+      settings: { maxConcurrentStreams: limits.max_concurrent_streams, maxHeaderListSize: limits.max_header_list_size },
+      maxSessionMemory: 32,
+    };
+    const proto = config.tls ? 'https' : 'http';
+    if (config.tls) {
+      const store = (this.certs = certStoreFor(config, config.tls, opts.certPollMs));
+      const tlsOpts = serverTlsOptions(store, contextSettings(config, config.tls));
+      const server = config.http2 ? http2.createSecureServer({ ...h2, ...tlsOpts }) : https.createServer({ ...tlsOpts, keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 0, requireHostHeader: false, joinDuplicateHeaders: false });
+      this.#server = server;
+      store.onDefaultChange = () => {
+        const pair = store.defaultPair();
+        if (pair) server.setSecureContext({ ...pair, minVersion: tlsOpts.minVersion, ciphers: tlsOpts.ciphers });
+      };
+    } else {
+      this.certs = undefined;
+      this.#server = http2.createServer(h2);
+    }
+    const serve = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, cont: boolean) => {
+      this.#inflight++;
+      let preq: ProxyRequest;
+      let pres: ProxyResponse;
+      if (req.httpVersionMajor === 2) {
+        const r2 = req as http2.Http2ServerRequest;
+        preq = new H2Request(r2);
+        pres = new H2Response(res as http2.Http2ServerResponse);
+      } else {
+        (res as http.ServerResponse).sendDate = false;
+        preq = req as http.IncomingMessage;
+        pres = res as http.ServerResponse;
+      }
+      // Expect: 100-continue is answered here: refuse early (no route, too large) or invite the body.
+      if (cont && inviteBody(runtime(), preq)) res.writeContinue();
+      serveRequest(runtime(), preq, pres, proto, this.#requestDone);
+    };
+    this.#server.on('request', (req, res) => serve(req, res, false));
+    this.#server.on('checkContinue', (req, res) => serve(req, res, true));
+    this.#server.on('connection', (s: Socket) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    this.#server.on('session', (session: http2.ServerHttp2Session) => {
+      this.#sessions.add(session);
+      session.on('close', () => this.#sessions.delete(session));
+      session.on('error', () => session.destroy());
+      guardResets(session, limits.max_resets_per_second);
+    });
+  }
+
+  /** Bind; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    return bind(this.#server, this.config);
+  }
+
+  get port(): number {
+    return boundPort(this.#server, this.config);
+  }
+
+  /** A reload kept this listener (same address and kind): take its new certificates and limits. */
+  update(config: ListenerConfig): void {
+    if (config.tls && this.certs) this.certs.configure(contextSettings(config, config.tls), config.tls.certificates);
+    const limits = config.http2_limits ?? LIMITS;
+    if ('updateSettings' in this.#server) {
+      this.#server.updateSettings({ maxConcurrentStreams: limits.max_concurrent_streams, maxHeaderListSize: limits.max_header_list_size });
+    }
+    this.config = config;
+  }
+
+  /**
+   * Stop accepting, ask HTTP/2 clients to go away (GOAWAY), let in-flight requests finish within
+   * `graceMs`, then cut what is left.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.certs?.close();
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    for (const s of this.#sessions) s.close();
+    if ('closeIdleConnections' in this.#server) this.#server.closeIdleConnections();
+    if (this.#inflight > 0 && graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => this.#idleWaiters.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    for (const s of this.#sessions) s.destroy();
+    for (const s of this.#sockets) s.destroy();
+    await closed;
+  }
+}
