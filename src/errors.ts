@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = {
   HW_ERR_UPSTREAM_CONNECT: { status: 502, message: 'could not connect to the upstream server' },
   HW_ERR_UPSTREAM_RESET: { status: 502, message: 'the upstream server closed the connection' },
   HW_ERR_UPSTREAM_MALFORMED: { status: 502, message: 'the upstream server sent an invalid response' },
+  HW_ERR_UPSTREAM_TLS: { status: 502, message: 'TLS with the upstream server failed' },
   HW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream server timed out' },
   HW_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
   HW_ERR_BAD_REQUEST: { status: 400, message: 'bad request' },

@@ -1,5 +1,6 @@
 import { HeadwaterError, type ErrorCode } from '../errors.js';
 import type { AttemptOutcome } from '../health/passive/outcomes.js';
+import { isTlsError } from '../transport/tls-options.js';
 
 /** An attempt's failure as the retry policy, passive health and the client response see it. */
 export interface Failure {
@@ -24,6 +25,7 @@ export function classify(err: unknown): Failure {
   const code = (err as { code?: string } | undefined)?.code ?? '';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { outcome: 'timeout', code: 'HW_ERR_UPSTREAM_TIMEOUT', error, beforeSend: true };
   if (TIMEOUTS.has(code)) return { outcome: 'timeout', code: 'HW_ERR_UPSTREAM_TIMEOUT', error, beforeSend: false };
+  if (isTlsError(code)) return { outcome: 'error', code: 'HW_ERR_UPSTREAM_TLS', error, beforeSend: true };
   if (CONNECT.has(code)) return { outcome: 'error', code: 'HW_ERR_UPSTREAM_CONNECT', error, beforeSend: true };
   if (code.startsWith('HPE_') || MALFORMED.has(code)) return { outcome: 'invalid_header', code: 'HW_ERR_UPSTREAM_MALFORMED', error, beforeSend: false };
   if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return { outcome: 'client_abort', code: 'HW_ERR_CLIENT_ABORT', error, beforeSend: false };

@@ -205,6 +205,9 @@ export class Forward implements PickContext, AttemptOwner {
         (this.#tries ??= []).push(rec);
       }
       if (!f) return this.#end(a.status ?? 0, a.bytes, now);
+      if (f.code === 'HW_ERR_UPSTREAM_TLS') {
+        channels.lifecycle.publish({ level: 'warn', msg: 'TLS with upstream server failed', upstream: up.name, server: current.address, reason: f.error.message });
+      }
       if (f.outcome === 'client_abort') {
         this.#code = 'HW_ERR_CLIENT_ABORT';
         return this.#end(499, a.bytes);

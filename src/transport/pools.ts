@@ -3,6 +3,8 @@ import type { UpstreamConfig } from '../config/types.js';
 import type { Host } from '../upstream/host.js';
 import type { UpstreamDispatcher } from '../proxy/exchange.js';
 import { LeanPool } from './lean/pool.js';
+import { H2Pool } from './h2/pool.js';
+import { tlsConnectOptions } from './tls-options.js';
 
 /** Which client drives upstream connections: undici, or the lean raw-socket pool. */
 export type TransportKind = 'node' | 'lean';
@@ -23,7 +25,7 @@ export class PoolSet {
       for (const h of g.hosts) {
         const key = `${kind}|${poolKey(h, g.config)}`;
         let pool = next.get(key) ?? this.#pools.get(key);
-        if (!pool) pool = kind === 'lean' ? createLeanPool(h, g.config) : createPool(h, g.config);
+        if (!pool) pool = isH2(g.config) ? createH2Pool(h, g.config) : kind === 'lean' ? createLeanPool(h, g.config) : createPool(h, g.config);
         next.set(key, pool);
         byHost.set(h, pool);
       }
@@ -58,7 +60,22 @@ export class PoolSet {
 function poolKey(h: Host, up: UpstreamConfig): string {
   const t = up.timeouts;
   const k = up.keepalive;
-  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}`;
+  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}|${up.protocol ?? 'http1'}|${JSON.stringify(up.tls ?? null)}`;
+}
+
+const isH2 = (up: UpstreamConfig) => up.protocol === 'h2' || up.protocol === 'h2c';
+
+/** HTTP/2 (either engine): one multiplexed session per server. */
+function createH2Pool(h: Host, up: UpstreamConfig): H2Pool {
+  return new H2Pool({
+    host: h.hostname,
+    port: h.port,
+    tls: tlsConnectOptions(up, h.hostname),
+    connectTimeout: up.timeouts.connect,
+    headersTimeout: up.timeouts.response_header,
+    bodyTimeout: up.timeouts.idle,
+    idleTimeout: up.keepalive.idle_timeout,
+  });
 }
 
 function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
@@ -71,7 +88,13 @@ function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
     keepAliveTimeout: up.keepalive.idle_timeout,
     maxIdle: up.keepalive.max_idle,
     headLimits: { maxHeadSize: 64 * 1024, maxHeaders: 200 },
+    ...tlsOption(up, h),
   });
+}
+
+function tlsOption(up: UpstreamConfig, h: Host): { tls?: ReturnType<typeof tlsConnectOptions> } {
+  const t = tlsConnectOptions(up, h.hostname);
+  return t ? { tls: t } : {};
 }
 
 const require = createRequire(import.meta.url);
@@ -84,7 +107,8 @@ function loadUndici(): typeof import('undici') {
 
 function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
   const { Pool } = loadUndici();
-  const origin = `http://${h.address}`;
+  const tlsOpts = tlsConnectOptions(up, h.hostname);
+  const origin = `${tlsOpts ? 'https' : 'http'}://${h.address}`;
   const keepAlive = up.keepalive.max_idle > 0;
   const pool = new Pool(origin, {
     // max_conns bounds connections as well as requests; 0 lets concurrency decide.
@@ -98,6 +122,7 @@ function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
     keepAliveTimeoutThreshold: 1000,
     strictContentLength: true,
     maxHeaderSize: 64 * 1024,
+    ...(tlsOpts ? { connect: tlsOpts } : {}),
   });
   // undici takes our request shape as is (async-iterable bodies included).
   return pool as unknown as UpstreamDispatcher;

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
@@ -80,15 +81,23 @@ export class UpstreamConnection {
   constructor(owner: ConnectionOwner, opts: LeanPoolOptions) {
     this.#owner = owner;
     this.#opts = opts;
-    this.socket = net.connect({
-      host: opts.host,
-      port: opts.port,
-      noDelay: true,
-      highWaterMark: SOCKET_HWM,
-      onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => (this.#onData(buf as Buffer, n), true) },
-    } as net.NetConnectOpts);
+    if (opts.tls) {
+      // TLS: node hands decrypted bytes over in fresh buffers ('data'); the request waits for the handshake.
+      this.socket = tls.connect({ ...opts.tls, host: opts.host, port: opts.port });
+      this.socket.setNoDelay(true);
+      this.socket.on('data', (c: Buffer) => this.#onData(c, c.length));
+      this.socket.on('secureConnect', () => this.#onConnect());
+    } else {
+      this.socket = net.connect({
+        host: opts.host,
+        port: opts.port,
+        noDelay: true,
+        highWaterMark: SOCKET_HWM,
+        onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => (this.#onData(buf as Buffer, n), true) },
+      } as net.NetConnectOpts);
+      this.socket.on('connect', () => this.#onConnect());
+    }
     this.#timeout(opts.connectTimeout);
-    this.socket.on('connect', () => this.#onConnect());
     this.socket.on('timeout', () => this.#onTimeout());
     this.socket.on('error', (err) => this.#fail(err));
     this.socket.on('close', () => this.#onClose());

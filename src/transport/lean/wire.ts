@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { HeadLimits } from '../../http1/request-head.js';
 import type { UpstreamRequest } from '../../proxy/exchange.js';
 
@@ -15,6 +16,8 @@ export interface LeanPoolOptions {
   /** Idle connections kept for reuse; 0 disables keep-alive. */
   maxIdle: number;
   headLimits: HeadLimits;
+  /** HTTPS to the server: tls.connect options (see transport/tls-options.ts); absent for cleartext. */
+  tls?: ConnectionOptions;
 }
 
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
