@@ -59,6 +59,8 @@ export class LeanResponse implements ProxyResponse {
   #onDrain: Listener[] | null = null;
   /** A chunk written without copying is still in the socket's buffer. */
   #holding = false;
+  /** Trailer section for the last chunk ("name: value\r\n" lines), if any. */
+  #trailers = '';
 
   constructor(owner: ResponseOwner, req: LeanRequest) {
     this.#owner = owner;
@@ -167,6 +169,12 @@ export class LeanResponse implements ProxyResponse {
     }
   };
 
+  /** Trailers go out in the last chunk of a chunked response, to a client that sent `TE: trailers`. */
+  addTrailers(trailers: Array<[string, string]>): void {
+    if (!acceptsTrailers(this.#req.rawHeaders)) return;
+    for (const [name, value] of trailers) this.#trailers += name + ': ' + value + '\r\n';
+  }
+
   end(chunk?: string): this {
     if (this.#finished || this.#destroyed) return this;
     if (!this.#sent) this.writeHead(200, []);
@@ -184,7 +192,8 @@ export class LeanResponse implements ProxyResponse {
         head = this.#head;
       }
     }
-    if (this.#framing === F_CHUNKED) sock.write(head === null ? LAST_CHUNK : head + LAST_CHUNK, 'latin1');
+    const last = this.#trailers === '' ? LAST_CHUNK : `0\r\n${this.#trailers}\r\n`;
+    if (this.#framing === F_CHUNKED) sock.write(head === null ? last : head + last, 'latin1');
     else if (head !== null) sock.write(head, 'latin1');
     this.#head = null;
     this.#finished = true;
@@ -246,6 +255,11 @@ export class LeanResponse implements ProxyResponse {
 }
 
 /** Head (latin1) + body (+ trailer bytes) as one writev. */
+function acceptsTrailers(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 2 && raw[i]!.toLowerCase() === 'te' && /(^|,)\s*trailers\s*(;|,|$)/i.test(raw[i + 1]!)) return true;
+  return false;
+}
+
 function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
   sock.cork();
   sock.write(pre, 'latin1');

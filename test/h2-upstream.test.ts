@@ -1,0 +1,72 @@
+import { test, before, after, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { makePki, type TestPki } from './helpers/certs.js';
+import { gatewayFor, simpleConfig, fetchText, client } from './helpers/gateway.js';
+
+let pki: TestPki;
+let leaf: { cert: string; key: string };
+before(() => {
+  pki = makePki();
+  leaf = pki.leaf('h2', ['DNS:localhost', 'IP:127.0.0.1']);
+});
+after(() => pki.remove());
+
+interface Seen {
+  headers: http2.IncomingHttpHeaders;
+  body: string;
+  session: http2.Http2Session;
+}
+
+/** A node:http2 origin (TLS when `secure`): echoes method, path and body size, with a trailer. */
+async function h2Origin(t: TestContext, secure: boolean, seen: Seen[]): Promise<string> {
+  const server = secure ? http2.createSecureServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }) : http2.createServer();
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      seen.push({ headers, body, session: stream.session! });
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': String(body.length) }));
+      stream.end(`${headers[':method']} ${headers[':path']} ${body.length}`);
+    });
+  });
+  const sessions = new Set<http2.Http2Session>();
+  server.on('session', (s) => sessions.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sessions) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+for (const protocol of ['h2c', 'h2'] as const) {
+  test(`protocol: ${protocol}: HTTP/1.1 clients to an HTTP/2 server, one multiplexed connection`, async (t) => {
+    const seen: Seen[] = [];
+    const addr = await h2Origin(t, protocol === 'h2', seen);
+    const up = protocol === 'h2' ? { protocol, tls: { ca: pki.caPath } } : { protocol };
+    const url = await gatewayFor(t, simpleConfig([addr], up));
+    const replies = await Promise.all([1, 2, 3, 4].map((i) => fetchText(`${url}/r${i}`, i === 4 ? { method: 'POST', body: 'x'.repeat(100_000) } : {})));
+    assert.deepEqual(replies.map((r) => r.body), ['GET /r1 0', 'GET /r2 0', 'GET /r3 0', 'POST /r4 100000']);
+    assert.equal(new Set(seen.map((s) => s.session)).size, 1, 'every request on one session');
+    const h = seen[0]!.headers;
+    assert.equal(h[':scheme'], protocol === 'h2' ? 'https' : 'http');
+    assert.match(String(h[':authority']), /^127\.0\.0\.1:\d+$/);
+    assert.equal(h['connection'], undefined);
+    assert.equal(h['x-forwarded-proto'], 'http');
+  });
+}
+
+test('upstream trailers reach an HTTP/1.1 client that asked for them (TE: trailers) on a chunked response', async (t) => {
+  const seen: Seen[] = [];
+  const addr = await h2Origin(t, false, seen);
+  const url = await gatewayFor(t, simpleConfig([addr], { protocol: 'h2c' }));
+  const r = await request(`${url}/t`, { dispatcher: client, headers: { te: 'trailers' } });
+  assert.equal(await r.body.text(), 'GET /t 0');
+  assert.equal(r.trailers['x-checksum'], '0');
+});
