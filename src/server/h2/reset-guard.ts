@@ -18,7 +18,9 @@ export function guardResets(session: ServerHttp2Session, maxPerSecond: number, n
       }
       if (++count <= maxPerSecond || session.destroyed) return;
       channels.lifecycle.publish({ level: 'warn', msg: 'HTTP/2 client reset too many streams; connection closed', client: session.socket?.remoteAddress, resets: count });
-      session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      // GOAWAY first (destroy() alone may cut the socket before the frame leaves), then close.
+      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      setImmediate(() => session.destroy());
     });
   });
 }
