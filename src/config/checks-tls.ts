@@ -38,6 +38,9 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     const hasTls = t?.kind === 'map';
     if (flag(entry(l, 'http2')?.value, false) && !hasTls) at(l, path, 'http2', 'expected http2 only on a listener with tls (use h2c: true for cleartext HTTP/2)');
     if (flag(entry(l, 'h2c')?.value, false) && hasTls) at(l, path, 'h2c', 'expected h2c only on a listener without tls (use http2: true with tls)');
+    if (entry(l, 'http2_limits') && !flag(entry(l, 'http2')?.value, false) && !flag(entry(l, 'h2c')?.value, false)) {
+      at(l, path, 'http2_limits', 'expected http2_limits only on a listener with http2 or h2c');
+    }
     if (!hasTls) return;
     const tpath = childPath(path, 'tls');
     const certs = entry(t, 'certificates')?.value;

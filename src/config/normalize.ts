@@ -44,9 +44,10 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
       host: l.address.host,
       port: l.address.port,
       ...(l.tls ? { tls: { ...l.tls, certificates: l.tls.certificates.map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) } } : {}),
-      http2: l.http2,
-      h2c: l.h2c,
-      http2_limits: { ...l.http2_limits },
+      // Left out when off, so plain listeners look as they always did.
+      ...(l.http2 ? { http2: true } : {}),
+      ...(l.h2c ? { h2c: true } : {}),
+      ...(l.http2 || l.h2c ? { http2_limits: { ...l.http2_limits } } : {}),
     })),
     routes: p.routes.map((r, i): RouteConfig => {
       const match: RouteMatch = {};

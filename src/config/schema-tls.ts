@@ -59,7 +59,7 @@ export const http2LimitsSchema = object(
       doc: 'Streams a client may cancel (RST_STREAM) per second before its connection is closed with GOAWAY ENHANCE_YOUR_CALM: protection against the rapid reset attack (CVE-2023-44487).',
     }),
   },
-  { default: {}, doc: 'Abuse limits of HTTP/2 connections from clients (`http2` and `h2c` listeners).' },
+  { default: {}, doc: 'Abuse limits of HTTP/2 connections from clients; only on `http2` and `h2c` listeners.' },
 );
 
 export const upstreamTlsSchema = object(
