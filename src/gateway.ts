@@ -12,6 +12,7 @@ import { HttpListener } from './server/listener.js';
 import { LeanListener } from './server/lean/listener.js';
 import { SecureListener } from './server/secure-listener.js';
 import { listenerKind } from './server/kind.js';
+import type { CertStore } from './tls/cert-store.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 
@@ -137,6 +138,15 @@ export class Gateway {
       this.#listeners.delete(key);
       void l.close(config.shutdown_timeout);
     }
+  }
+
+  /**
+   * The certificate store of a TLS listener, by name: add certificates at run time with
+   * `set(names, cert, key)` (e.g. from ACME); they are served by SNI at once.
+   */
+  certificates(listener: string): CertStore | undefined {
+    for (const l of this.#listeners.values()) if (l.config.name === listener && l instanceof SecureListener) return l.certs;
+    return undefined;
   }
 
   /** Where each listener is bound (port filled in when the config said 0). */

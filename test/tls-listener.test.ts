@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { makePki, type TestPki } from './helpers/certs.js';
 import { originFor } from './helpers/origin.js';
-import { gatewayFor, simpleConfig, portOf } from './helpers/gateway.js';
+import { gatewayFor, simpleConfig, portOf, startGateway, fetchText } from './helpers/gateway.js';
 import { h2Request, h2Session, servedCertCN } from './helpers/h2.js';
 import { ConfigError, createGateway } from '../src/gateway.js';
 import { channels } from '../src/observability/events.js';
@@ -129,6 +129,25 @@ test('bad certificate files are config errors naming the key path; a reload with
   t.after(() => gw.close(0));
   await assert.rejects(gw.reload({ ...bad, listeners: [{ address: '127.0.0.1:0', tls: { certificates: [wrongKey] } }] }), ConfigError);
   await assert.rejects(createGateway({ ...good, listeners: [{ address: '127.0.0.1:0', http2: true }] }), /http2 only on a listener with tls/);
+});
+
+test('reload: new certificates on the same socket; certificates added at run time (ACME); plain to TLS', async (t) => {
+  const o = await originFor(t, 'o');
+  const { gw, url } = await startGateway({ ...simpleConfig([o.address]), ...tlsListener() });
+  t.after(() => gw.close(0));
+  const port = portOf(url);
+  const c = pki.leaf('c2', ['DNS:a.example']);
+  await gw.reload({ ...simpleConfig([o.address]), access_log: { enabled: false }, listeners: [{ name: 'secure', address: '127.0.0.1:0', tls: { certificates: [c, b] } }] });
+  assert.equal(gw.addresses()[0]!.port, port, 'same listener');
+  assert.equal(await servedCertCN(port, pki.ca, 'a.example'), 'c2');
+  const acme = pki.leaf('acme', ['DNS:new.example']);
+  gw.certificates('secure')!.set(['new.example'], readFileSync(acme.cert, 'utf8'), readFileSync(acme.key, 'utf8'));
+  assert.equal(await servedCertCN(port, pki.ca, 'new.example'), 'acme');
+  await gw.reload({ ...simpleConfig([o.address]), access_log: { enabled: false }, listeners: [{ name: 'secure', address: '127.0.0.1:0' }] });
+  const plain = gw.addresses()[0]!.url;
+  assert.match(plain, /^http:/);
+  assert.equal((await fetchText(plain)).body, 'o');
+  assert.equal(gw.certificates('secure'), undefined);
 });
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {

@@ -17,6 +17,9 @@ export interface SecureListenerOptions {
   certPollMs?: number;
 }
 
+/** Idle time after which an HTTP/2 connection is closed gracefully (as the HTTP/1.1 keep-alive timeout). */
+const IDLE_MS = 60_000;
+
 /** Defaults of `http2_limits` for listeners built without them (library callers). */
 const LIMITS = { max_concurrent_streams: 128, max_header_list_size: 32 * 1024, max_resets_per_second: 200 };
 
@@ -88,6 +91,8 @@ export class SecureListener {
       this.#sessions.add(session);
       session.on('close', () => this.#sessions.delete(session));
       session.on('error', () => session.destroy());
+      // A connection with no traffic for a minute is asked to go (GOAWAY); open streams still finish.
+      session.setTimeout(IDLE_MS, () => session.close());
       guardResets(session, limits.max_resets_per_second);
     });
   }
