@@ -117,11 +117,13 @@ export class H2Response implements ProxyResponse {
     const s = this.#stream;
     if (s.destroyed || s.closed) return false;
     this.#sent = true;
-    if (endStream) {
-      s.respond(this.#head ?? { ':status': 200 }, { endStream: true });
-      return true;
+    try {
+      s.respond(this.#head ?? { ':status': 200 }, endStream ? { endStream: true } : { waitForTrailers: true });
+    } catch {
+      // A field HTTP/2 cannot carry: the client sees the stream reset rather than a wrong response.
+      s.close(0x2 /* INTERNAL_ERROR */);
+      return false;
     }
-    s.respond(this.#head ?? { ':status': 200 }, { waitForTrailers: true });
     return true;
   }
 
