@@ -15,6 +15,7 @@ import { listenerKind } from './server/kind.js';
 import type { CertStore } from './tls/cert-store.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
+import { Http01Challenges } from './tls/acme/challenges.js';
 
 /** Knobs for embedding and tests; a CLI user never needs them. */
 export interface GatewayOptions {
@@ -55,6 +56,8 @@ export class Gateway {
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
   readonly #opts: GatewayOptions;
+  /** ACME http-01 answers pending on any listener's certificate order. */
+  readonly challenges = new Http01Challenges();
   #log: AccessLog | undefined;
   #logKey = '';
   #closed = false;
@@ -74,7 +77,7 @@ export class Gateway {
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
-    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now };
+    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges };
   }
 
   #applyLog(config: Config): void {
