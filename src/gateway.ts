@@ -119,7 +119,7 @@ export class Gateway {
         }
         const kind = listenerKind(lc);
         const rt = () => this.#runtime;
-        const l = kind !== 'http' ? new SecureListener(lc, rt, { certPollMs: this.#opts.certPollMs }) : new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, rt);
+        const l = kind !== 'http' ? new SecureListener(lc, rt, { certPollMs: this.#opts.certPollMs, engine: config.engine }) : new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, rt);
         await l.listen();
         this.#listeners.set(key, l);
         added.push(key);

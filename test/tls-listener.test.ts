@@ -40,6 +40,12 @@ test('TLS listener: certificate chosen by SNI, the first one by default; request
   assert.equal(r.statusCode, 200);
   assert.equal(await r.body.text(), 'o');
   assert.equal(o.seen[0]!.headers['x-forwarded-proto'], 'https');
+  // A large body both ways over the same kept-alive TLS connection.
+  const big = Buffer.alloc(1 << 20, 'q');
+  const p = await request(`https://localhost:${port}/up`, { dispatcher: agent, method: 'POST', body: big });
+  assert.equal(p.statusCode, 200);
+  await p.body.text();
+  assert.equal(o.seen[1]!.body.length, big.length);
 });
 
 test('http2: true: h2 clients by ALPN, HTTP/1.1 clients too; HTTP/1.1 upstreams see no pseudo-headers', async (t) => {

@@ -11,10 +11,13 @@ import { H2Request, H2Response } from './h2/exchange.js';
 import { guardResets } from './h2/reset-guard.js';
 import type { CertStore } from '../tls/cert-store.js';
 import { certStoreFor, contextSettings, serverTlsOptions } from '../tls/server-options.js';
+import { LeanListener } from './lean/listener.js';
 
 /** Knobs for tests: how often certificate files are polled for changes (ms). */
 export interface SecureListenerOptions {
   certPollMs?: number;
+  /** `lean`: HTTPS without HTTP/2 runs on the lean engine's connections over tls.Server. */
+  engine?: 'lean' | 'node';
 }
 
 /** Idle time after which an HTTP/2 connection is closed gracefully (as the HTTP/1.1 keep-alive timeout). */
@@ -24,16 +27,18 @@ const IDLE_MS = 60_000;
 const LIMITS = { max_concurrent_streams: 128, max_header_list_size: 32 * 1024, max_resets_per_second: 200 };
 
 /**
- * A listener on node's TLS and HTTP/2 stack, whatever the engine: HTTPS (`tls`), HTTPS with
- * HTTP/2 by ALPN and HTTP/1.1 fallback (`tls` + `http2`), or cleartext HTTP/2 (`h2c`). HTTP/2
- * requests go through H2Request/H2Response, HTTP/1.1 ones as node:http objects, both to the same
- * handler. Certificates come from a CertStore (SNI, reload, run-time additions such as ACME).
+ * A TLS or HTTP/2 listener: HTTPS (`tls`), HTTPS with HTTP/2 by ALPN and HTTP/1.1 fallback
+ * (`tls` + `http2`), or cleartext HTTP/2 (`h2c`). HTTP/2 runs on node:http2, whatever the engine:
+ * HTTP/2 requests go through H2Request/H2Response, HTTP/1.1 ones as node:http objects, both to the
+ * same handler. Plain HTTPS runs on the lean engine's connections over tls.Server with
+ * `engine: lean`, on node:https otherwise. Certificates come from a CertStore (SNI, reload,
+ * run-time additions such as ACME).
  */
 export class SecureListener {
   config: ListenerConfig;
   /** The listener's certificates; undefined for h2c. */
   readonly certs: CertStore | undefined;
-  readonly #server: https.Server | http2.Http2SecureServer | http2.Http2Server;
+  readonly #server: https.Server | http2.Http2SecureServer | http2.Http2Server | LeanListener;
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   #inflight = 0;
@@ -54,7 +59,11 @@ export class SecureListener {
     if (config.tls) {
       const store = (this.certs = certStoreFor(config, config.tls, opts.certPollMs));
       const tlsOpts = serverTlsOptions(store, contextSettings(config, config.tls));
-      const server = config.http2 ? http2.createSecureServer({ ...h2, ...tlsOpts }) : https.createServer({ ...tlsOpts, keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 0, requireHostHeader: false, joinDuplicateHeaders: false });
+      const server = config.http2
+        ? http2.createSecureServer({ ...h2, ...tlsOpts })
+        : opts.engine === 'lean'
+          ? new LeanListener(config, runtime, { tls: tlsOpts })
+          : https.createServer({ ...tlsOpts, keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 0, requireHostHeader: false, joinDuplicateHeaders: false });
       this.#server = server;
       store.onDefaultChange = () => {
         const pair = store.defaultPair();
@@ -64,6 +73,8 @@ export class SecureListener {
       this.certs = undefined;
       this.#server = http2.createServer(h2);
     }
+    if (this.#server instanceof LeanListener) return;
+    const server = this.#server;
     const serve = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, cont: boolean) => {
       this.#inflight++;
       let preq: ProxyRequest;
@@ -81,13 +92,13 @@ export class SecureListener {
       if (cont && inviteBody(runtime(), preq)) res.writeContinue();
       serveRequest(runtime(), preq, pres, proto, this.#requestDone);
     };
-    this.#server.on('request', (req, res) => serve(req, res, false));
-    this.#server.on('checkContinue', (req, res) => serve(req, res, true));
-    this.#server.on('connection', (s: Socket) => {
+    server.on('request', (req, res) => serve(req, res, false));
+    server.on('checkContinue', (req, res) => serve(req, res, true));
+    server.on('connection', (s: Socket) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
-    this.#server.on('session', (session: http2.ServerHttp2Session) => {
+    server.on('session', (session: http2.ServerHttp2Session) => {
       this.#sessions.add(session);
       session.on('close', () => this.#sessions.delete(session));
       session.on('error', () => session.destroy());
@@ -99,11 +110,11 @@ export class SecureListener {
 
   /** Bind; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
-    return bind(this.#server, this.config);
+    return this.#server instanceof LeanListener ? this.#server.listen() : bind(this.#server, this.config);
   }
 
   get port(): number {
-    return boundPort(this.#server, this.config);
+    return this.#server instanceof LeanListener ? this.#server.port : boundPort(this.#server, this.config);
   }
 
   /** A reload kept this listener (same address and kind): take its new certificates and limits. */
@@ -122,9 +133,11 @@ export class SecureListener {
    */
   async close(graceMs: number): Promise<void> {
     this.certs?.close();
-    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    const server = this.#server;
+    if (server instanceof LeanListener) return server.close(graceMs);
+    const closed = new Promise<void>((r) => server.close(() => r()));
     for (const s of this.#sessions) s.close();
-    if ('closeIdleConnections' in this.#server) this.#server.closeIdleConnections();
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
     if (this.#inflight > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([new Promise<void>((r) => this.#idleWaiters.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
@@ -32,6 +33,8 @@ export interface LeanListenerOptions {
   handle?: (req: LeanRequest, res: LeanResponse) => void;
   /** Replace the Expect: 100-continue check (unit tests). */
   continueOk?: (req: LeanRequest) => boolean;
+  /** Serve HTTPS: tls.Server options (certificates, SNICallback, ALPN); requests are proxied as https. */
+  tls?: tls.TlsOptions;
 }
 
 /**
@@ -53,7 +56,7 @@ export class LeanListener {
     const t = opts.timeouts ?? {};
     this.#tickMs = t.tickMs ?? 1000;
     const conns = this.#conns;
-    const handle = opts.handle ?? ((req: LeanRequest, res: LeanResponse) => serveRequest(runtime(), req, res, 'http'));
+    const handle = opts.handle ?? ((req: LeanRequest, res: LeanResponse) => serveRequest(runtime(), req, res, opts.tls ? 'https' : 'http'));
     const continueOk = opts.continueOk ?? ((req: LeanRequest) => inviteBody(runtime(), req));
     this.#ctx = {
       now: performance.now(),
@@ -68,13 +71,16 @@ export class LeanListener {
         if (conns.size === 0) this.#wake();
       },
     };
-    this.#server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM }, (socket) => {
+    const accept = (socket: net.Socket) => {
       if (this.#ctx.closing) {
         socket.destroy();
         return;
       }
       conns.add(new Connection(socket, this.#ctx));
-    });
+    };
+    const sockOpts = { noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM };
+    // TLS: the same connections on decrypted sockets, once the handshake is done (10 s at most).
+    this.#server = opts.tls ? tls.createServer({ ...sockOpts, allowHalfOpen: false, ...opts.tls, handshakeTimeout: 10_000 }, accept) : net.createServer(sockOpts, accept);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
@@ -86,6 +92,11 @@ export class LeanListener {
 
   get port(): number {
     return boundPort(this.#server, this.config);
+  }
+
+  /** Replace the default certificate of a TLS listener (clients without SNI). */
+  setSecureContext(options: tls.SecureContextOptions): void {
+    if (this.#server instanceof tls.Server) this.#server.setSecureContext(options);
   }
 
   /** Connections open now (tests). */
