@@ -70,3 +70,25 @@ test('upstream trailers reach an HTTP/1.1 client that asked for them (TE: traile
   assert.equal(await r.body.text(), 'GET /t 0');
   assert.equal(r.trailers['x-checksum'], '0');
 });
+
+test('a server that sends GOAWAY: later requests go on a new connection', async (t) => {
+  const sessions = new Set<http2.Http2Session>();
+  const server = http2.createServer();
+  let n = 0;
+  server.on('session', (s) => sessions.add(s));
+  server.on('stream', (stream) => {
+    stream.respond({ ':status': 200 });
+    stream.end(`r${++n}`);
+    // Every session serves one request, then asks the client to go away.
+    stream.session!.goaway();
+    stream.session!.close();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sessions) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const url = await gatewayFor(t, simpleConfig([`127.0.0.1:${(server.address() as AddressInfo).port}`], { protocol: 'h2c' }));
+  for (let i = 1; i <= 3; i++) assert.equal((await fetchText(url)).body, `r${i}`);
+  assert.equal(sessions.size, 3);
+});

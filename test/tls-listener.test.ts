@@ -57,7 +57,7 @@ test('http2: true: h2 clients by ALPN, HTTP/1.1 clients too; HTTP/1.1 upstreams 
   const port = portOf(url);
   const s = await h2Session(t, `https://localhost:${port}`, { ca: pki.ca });
   assert.equal(s.alpnProtocol, 'h2');
-  const r = await h2Request(s, { ':path': '/x?y=1', 'x-test': 'v' });
+  const r = await h2Request(s, { ':path': '/x?y=1', 'x-test': 'v', cookie: ['a=1', 'b=2'] });
   assert.equal(r.status, 200);
   assert.equal(r.body, 'GET /x?y=1 0');
   assert.equal(r.headers['connection'], undefined);
@@ -66,6 +66,8 @@ test('http2: true: h2 clients by ALPN, HTTP/1.1 clients too; HTTP/1.1 upstreams 
   const seen = o.seen[0]!;
   assert.equal(seen.headers.host, `localhost:${port}`);
   assert.equal(seen.headers['x-test'], 'v');
+  assert.deepEqual(seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]!.toLowerCase() === 'cookie').length, 1);
+  assert.equal(seen.headers.cookie, 'a=1; b=2', 'split cookies joined for HTTP/1.1');
   assert.ok(seen.rawHeaders.every((h) => !h.startsWith(':')), seen.rawHeaders.join());
   // A streamed body without Content-Length arrives whole (chunked on HTTP/1.1).
   const big = 'z'.repeat(200_000);

@@ -30,12 +30,16 @@ export class H2Request implements ProxyRequest {
     let length = false;
     for (let i = 0; i < raw.length; i += 2) if (raw[i] === ':authority') authority = raw[i + 1];
     if (authority !== undefined) this.#add('host', authority);
+    let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       if (name.charCodeAt(0) === 58 /* : */ || (authority !== undefined && name === 'host')) continue;
       if (name === 'content-length') length = true;
-      this.#add(name, raw[i + 1]!);
+      // RFC 9113 8.2.3: split Cookie fields are joined with "; " before going to HTTP/1.1.
+      if (name === 'cookie') cookie = cookie === undefined ? raw[i + 1]! : `${cookie}; ${raw[i + 1]!}`;
+      else this.#add(name, raw[i + 1]!);
     }
+    if (cookie !== undefined) this.#add('cookie', cookie);
     if (!length && !req.stream.endAfterHeaders) this.#add('transfer-encoding', 'chunked');
   }
 
@@ -44,7 +48,7 @@ export class H2Request implements ProxyRequest {
     const prev = this.headers[name];
     if (prev === undefined) (this.headers as Record<string, string | string[]>)[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(prev)) prev.push(value);
-    else (this.headers as Record<string, string>)[name] = name === 'cookie' ? `${prev}; ${value}` : `${prev}, ${value}`;
+    else (this.headers as Record<string, string>)[name] = `${prev}, ${value}`;
   }
 
   resume(): unknown {

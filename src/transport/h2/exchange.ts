@@ -63,7 +63,7 @@ export function runExchange(session: ClientHttp2Session, scheme: 'http' | 'https
   try {
     stream = session.request(h2RequestHeaders(req, scheme), { endStream: noBody });
   } catch (err) {
-    fail(err as Error);
+    fail(streamError(undefined, err as NodeJS.ErrnoException));
     return;
   }
   handler.onConnect((err) => fail(err ?? transportError('request aborted', 'UND_ERR_ABORTED')));
@@ -97,10 +97,15 @@ export function runExchange(session: ClientHttp2Session, scheme: 'http' | 'https
   );
 }
 
-function streamError(stream: http2.ClientHttp2Stream, err?: NodeJS.ErrnoException): Error {
-  if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) return transportError('the upstream server refused the stream', 'ECONNREFUSED');
+/** Session states in which a new stream never reached the server. */
+const NOT_SENT = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION']);
+
+function streamError(stream: http2.ClientHttp2Stream | undefined, err?: NodeJS.ErrnoException): Error {
+  if (stream?.rstCode === constants.NGHTTP2_REFUSED_STREAM || NOT_SENT.has(err?.code ?? '')) {
+    return transportError(`the upstream server refused the stream${err ? ` (${err.message})` : ''}`, 'ECONNREFUSED');
+  }
   if (err?.code && err.code !== 'ERR_HTTP2_STREAM_ERROR') return err;
-  return transportError(`the upstream server reset the stream (HTTP/2 error ${stream.rstCode ?? 'none'})`, 'UND_ERR_SOCKET');
+  return transportError(`the upstream server reset the stream (HTTP/2 error ${stream?.rstCode ?? 'none'})`, 'UND_ERR_SOCKET');
 }
 
 async function pump(stream: http2.ClientHttp2Stream, body: AsyncIterable<Buffer>, over: () => boolean): Promise<void> {
