@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { makePki, type TestPki } from './helpers/certs.js';
 import { gatewayFor, simpleConfig } from './helpers/gateway.js';
-import { grpcServer, grpcClient, unary, collect } from './helpers/grpc.js';
+import { grpcServer, grpcClient, unary, collect, converse } from './helpers/grpc.js';
 
 let pki: TestPki;
 let a: { cert: string; key: string };
@@ -14,7 +14,7 @@ before(() => {
 after(() => pki.remove());
 
 for (const mode of ['h2c', 'tls'] as const) {
-  test(`gRPC passes through end to end (${mode} listener, h2c upstream): unary, streaming, status errors`, async (t) => {
+  test(`gRPC passes through end to end (${mode} listener, h2c upstream): unary, streaming both ways, status errors`, async (t) => {
     const server = await grpcServer(t);
     const listener = mode === 'h2c' ? { address: '127.0.0.1:0', h2c: true } : { address: '127.0.0.1:0', http2: true, tls: { certificates: [a] } };
     const url = await gatewayFor(t, { ...simpleConfig([server], { protocol: 'h2c' }), listeners: [listener] });
@@ -23,6 +23,7 @@ for (const mode of ['h2c', 'tls'] as const) {
     const s = await collect(c, 'n');
     assert.deepEqual(s.messages, ['n-0', 'n-1', 'n-2']);
     assert.deepEqual(s.trailers.get('x-done'), ['yes'], 'trailing metadata arrives');
+    assert.deepEqual(await converse(c, ['a', 'b', 'c']), ['a!', 'b!', 'c!'], 'bidi: each answer before the next message');
     await assert.rejects(unary(c, 'missing'), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.NOT_FOUND);
       assert.equal(err.details, 'no such thing: missing');

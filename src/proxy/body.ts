@@ -38,6 +38,20 @@ export async function readBody(req: ProxyRequest, bufferLimit: number, maxSize: 
     chunks.push(r.value);
     if (size > bufferLimit) break;
   }
+  return streamFrom(it, chunks, size, maxSize);
+}
+
+/**
+ * A body that streams from the client at once, without waiting for a first byte: for exchanges
+ * where the client waits on the server before sending more (gRPC client and bidi streaming).
+ */
+export function streamingBody(req: ProxyRequest, maxSize: number): RequestBody {
+  return streamFrom(req[Symbol.asyncIterator]() as AsyncIterator<Buffer>, [], 0, maxSize);
+}
+
+/** The rest of a body as a one-shot stream: the chunks already read, then what `it` yields. */
+function streamFrom(it: AsyncIterator<Buffer>, chunks: Buffer[], size: number, maxSize: number): RequestBody {
+  const tooBig = (n: number) => maxSize > 0 && n > maxSize;
   // A streaming body may be handed to several attempts as long as none has started reading it
   // (a connect failure reads nothing), so retries stay possible until the first byte is sent.
   let pulled = false;

@@ -17,6 +17,11 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
   readonly socket: { readonly remoteAddress?: string | undefined };
   /** Discard whatever body remains. */
   resume(): unknown;
+  /**
+   * The client expects its body to flow while the response does (gRPC streaming): forward it at
+   * once, never held for replay.
+   */
+  readonly streamsBody?: boolean;
 }
 
 /** The client side of one response; node:http's ServerResponse satisfies it. */

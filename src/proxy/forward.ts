@@ -9,7 +9,7 @@ import { isFailure, recordOutcome, type AttemptOutcome } from '../health/passive
 import { recordLatency } from '../upstream/latency.js';
 import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
 import { isoNow } from '../observability/access-line.js';
-import { readBody, NO_BODY, type RequestBody } from './body.js';
+import { readBody, streamingBody, NO_BODY, type RequestBody } from './body.js';
 import { upstreamRequestHeaders, type ForwardInfo } from './headers.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -108,6 +108,7 @@ export class Forward implements PickContext, AttemptOwner {
         this.#loop(NO_BODY, this.#start);
         return;
       }
+      if (req.streamsBody === true) return this.#loop(streamingBody(req, route.client_max_body_size), this.#start);
       readBody(req, group.config.retry.buffer, route.client_max_body_size)
         .then(
           (body) => this.#loop(body, rt.now()),

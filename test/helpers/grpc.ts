@@ -3,9 +3,9 @@ import type { TestContext } from 'node:test';
 
 const ser = (v: string): Buffer => Buffer.from(v);
 const de = (b: Buffer): string => b.toString();
-const method = (name: string, responseStream: boolean) => ({
+const method = (name: string, responseStream: boolean, requestStream = false) => ({
   path: `/test.Echo/${name}`,
-  requestStream: false,
+  requestStream,
   responseStream,
   requestSerialize: ser,
   requestDeserialize: de,
@@ -13,12 +13,13 @@ const method = (name: string, responseStream: boolean) => ({
   responseDeserialize: de,
 });
 
-/** A tiny gRPC service with string messages (no protobuf needed): unary and server streaming. */
-export const echoService = { unary: method('Unary', false), stream: method('Stream', true) } as unknown as grpc.ServiceDefinition;
+/** A tiny gRPC service with string messages (no protobuf needed): unary, server streaming, bidi. */
+export const echoService = { unary: method('Unary', false), stream: method('Stream', true), chat: method('Chat', true, true) } as unknown as grpc.ServiceDefinition;
 
 /**
  * A real @grpc/grpc-js server (cleartext HTTP/2). Unary echoes `echo:<req>`, or fails with
- * NOT_FOUND for `missing`; Stream sends `<req>-0..2`, then custom trailing metadata.
+ * NOT_FOUND for `missing`; Stream sends `<req>-0..2`, then custom trailing metadata; Chat
+ * answers each message at once with `<msg>!`.
  */
 export async function grpcServer(t: TestContext): Promise<string> {
   const server = new grpc.Server();
@@ -33,6 +34,10 @@ export async function grpcServer(t: TestContext): Promise<string> {
       md.set('x-done', 'yes');
       call.end(md);
     },
+    chat: (call: grpc.ServerDuplexStream<string, string>) => {
+      call.on('data', (m: string) => call.write(`${m}!`));
+      call.on('end', () => call.end());
+    },
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -44,6 +49,7 @@ export async function grpcServer(t: TestContext): Promise<string> {
 type EchoClient = grpc.Client & {
   unary(req: string, cb: (err: grpc.ServiceError | null, res?: string) => void): grpc.ClientUnaryCall;
   stream(req: string): grpc.ClientReadableStream<string>;
+  chat(): grpc.ClientDuplexStream<string, string>;
 };
 
 /** A grpc-js client for the echo service; TLS when `ca` is given. */
@@ -70,4 +76,19 @@ export function collect(c: EchoClient, req: string): Promise<{ messages: string[
     call.on('error', reject);
     call.on('end', () => setImmediate(() => resolve({ messages, trailers })));
   });
+}
+
+/** Bidi: send each message only after the answer to the previous one arrived. */
+export async function converse(c: EchoClient, messages: string[]): Promise<string[]> {
+  const call = c.chat();
+  const answers: string[] = [];
+  const it = call[Symbol.asyncIterator]() as AsyncIterator<string>;
+  for (const m of messages) {
+    call.write(m);
+    const r = await it.next();
+    if (r.done) break;
+    answers.push(r.value);
+  }
+  call.end();
+  return answers;
 }

@@ -18,6 +18,8 @@ export class H2Request implements ProxyRequest {
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor = 1;
   readonly socket: { readonly remoteAddress?: string | undefined };
+  /** gRPC: messages flow both ways at once, so the body is never held back. */
+  readonly streamsBody: boolean;
   readonly #req: Http2ServerRequest;
 
   constructor(req: Http2ServerRequest) {
@@ -41,6 +43,8 @@ export class H2Request implements ProxyRequest {
     }
     if (cookie !== undefined) this.#add('cookie', cookie);
     if (!length && !req.stream.endAfterHeaders) this.#add('transfer-encoding', 'chunked');
+    const ct = this.headers['content-type'];
+    this.streamsBody = typeof ct === 'string' && ct.startsWith('application/grpc');
   }
 
   #add(name: string, value: string): void {
