@@ -50,6 +50,7 @@ test('TLS listener: certificate chosen by SNI, the first one by default; request
 
 test('http2: true: h2 clients by ALPN, HTTP/1.1 clients too; HTTP/1.1 upstreams see no pseudo-headers', async (t) => {
   const o = await originFor(t, 'o', (req, res, body) => {
+    if (req.url === '/big') return void res.end(Buffer.alloc(3 << 20, 'd'));
     res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive', 'keep-alive': 'timeout=5', 'set-cookie': ['a=1', 'b=2'] });
     res.end(`${req.method} ${req.url} ${body.length}`);
   });
@@ -74,6 +75,8 @@ test('http2: true: h2 clients by ALPN, HTTP/1.1 clients too; HTTP/1.1 upstreams 
   const p = await h2Request(s, { ':path': '/up', ':method': 'POST' }, big);
   assert.equal(p.body, `POST /up ${big.length}`);
   assert.equal(o.seen[1]!.body.length, big.length);
+  // A large response through HTTP/2 flow control.
+  assert.equal((await h2Request(s, { ':path': '/big' })).body.length, 3 << 20);
   // An HTTP/1.1 client on the same listener.
   const h1 = new Agent({ connect: { ca: pki.ca } });
   t.after(() => h1.close());
