@@ -6,6 +6,7 @@ import { bool, int, list, object, oneOf, optional, record, string, type Infer } 
 import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
+import { streamListenerFields } from './schema-stream.js';
 
 export const listenerSchema = object(
   {
@@ -19,8 +20,9 @@ export const listenerSchema = object(
       minPort: 0,
       doc: 'Where to accept client connections, as `host:port`: `0.0.0.0:8080` for every IPv4 interface, `127.0.0.1:8080` for local clients only, `[::]:8080` for IPv6. Port 0 picks a free port (for tests).',
     }),
+    ...streamListenerFields,
   },
-  { type: 'listener', doc: 'An address the gateway accepts HTTP connections on.' },
+  { type: 'listener', doc: 'An address the gateway accepts HTTP connections (or, with `protocol: tcp`, TCP streams) on.' },
 );
 
 export const configSchema = object(
