@@ -10,6 +10,8 @@ import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
 import { HttpListener } from './server/listener.js';
 import { LeanListener } from './server/lean/listener.js';
+import { TcpListener } from './stream/listener.js';
+import { SpliceSet } from './stream/splice.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 
@@ -45,7 +47,8 @@ export function toConfig(input: unknown): Config {
  */
 export class Gateway {
   #runtime: Runtime;
-  #listeners = new Map<string, HttpListener | LeanListener>();
+  #listeners = new Map<string, HttpListener | LeanListener | TcpListener>();
+  readonly #splices = new SpliceSet();
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
@@ -69,7 +72,7 @@ export class Gateway {
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
-    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now };
+    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, splices: this.#splices };
   }
 
   #applyLog(config: Config): void {
@@ -98,9 +101,13 @@ export class Gateway {
     const added: string[] = [];
     try {
       for (const lc of config.listeners) {
-        const key = `${lc.host}|${lc.port}`;
-        if (this.#listeners.has(key)) continue;
-        const l = new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, () => this.#runtime);
+        const key = listenerKey(lc);
+        const kept = this.#listeners.get(key);
+        if (kept) {
+          kept.reconfigure(lc);
+          continue;
+        }
+        const l = new (lc.protocol === 'tcp' ? TcpListener : config.engine === 'lean' ? LeanListener : HttpListener)(lc, () => this.#runtime);
         await l.listen();
         this.#listeners.set(key, l);
         added.push(key);
@@ -116,7 +123,7 @@ export class Gateway {
 
   /** Close listeners the config no longer has; their in-flight requests may finish. */
   #closeRemovedListeners(config: Config): void {
-    const wanted = new Set(config.listeners.map((l) => `${l.host}|${l.port}`));
+    const wanted = new Set(config.listeners.map(listenerKey));
     for (const [key, l] of this.#listeners) {
       if (wanted.has(key)) continue;
       this.#listeners.delete(key);
@@ -128,7 +135,7 @@ export class Gateway {
   addresses(): Array<{ name: string; host: string; port: number; url: string }> {
     return [...this.#listeners.values()].map((l) => {
       const host = l.config.host.includes(':') ? `[${l.config.host}]` : l.config.host;
-      return { name: l.config.name, host: l.config.host, port: l.port, url: `http://${host}:${l.port}` };
+      return { name: l.config.name, host: l.config.host, port: l.port, url: `${l.config.protocol === 'tcp' ? 'tcp' : 'http'}://${host}:${l.port}` };
     });
   }
 
@@ -156,12 +163,17 @@ export class Gateway {
   async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
+    await Promise.all([...[...this.#listeners.values()].map((l) => l.close(graceMs)), this.#splices.close(graceMs)]);
     this.#listeners.clear();
     await this.#pools.close(0);
     this.#log?.close();
     this.#log = undefined;
   }
+}
+
+/** A listener is kept across a reload when its address and protocol stay the same. */
+function listenerKey(lc: Config['listeners'][number]): string {
+  return `${lc.host}|${lc.port}|${lc.protocol}`;
 }
 
 /**

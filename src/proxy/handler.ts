@@ -5,6 +5,7 @@ import type { UpstreamGroup } from '../upstream/group.js';
 import type { Router } from '../router/router.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { Forward } from './forward.js';
+import type { SpliceSet } from '../stream/splice.js';
 
 /** One applied configuration: everything a request needs, swapped atomically on reload. */
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   readonly retry: ReadonlyMap<string, RetryPolicy>;
   /** Injected clock in ms. */
   now(): number;
+  /** Established tunnels and TCP streams: the same set in every runtime, so reloads never drop them. */
+  readonly splices: SpliceSet;
 }
 
 /**

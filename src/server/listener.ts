@@ -6,13 +6,15 @@ import { errorBody } from '../errors.js';
 import { serveRequest, type Runtime } from '../proxy/handler.js';
 import { inviteBody } from '../proxy/route.js';
 import { channels } from '../observability/events.js';
+import { ProxyGate, gateServer } from './proxy-gate.js';
 
 /**
  * One HTTP/1.1 listener. It reads the current runtime at the start of each request, so a reload
  * swaps configuration without touching requests already in flight.
  */
 export class HttpListener {
-  readonly config: ListenerConfig;
+  config: ListenerConfig;
+  #gate: ProxyGate | undefined;
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
@@ -58,6 +60,14 @@ export class HttpListener {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
+    this.#gate = ProxyGate.for(config);
+    gateServer(this.#server, () => this.#gate);
+  }
+
+  /** A reload kept this listener: new connections use its new PROXY protocol settings. */
+  reconfigure(config: ListenerConfig): void {
+    this.config = config;
+    this.#gate = ProxyGate.for(config);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */

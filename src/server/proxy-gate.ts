@@ -1,4 +1,5 @@
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { ListenerConfig } from '../config/types.js';
 import { CidrSet } from '../util/cidr.js';
 import { channels } from '../observability/events.js';
 import { parseProxyHeader, type ProxyHeader } from './proxy-protocol.js';
@@ -52,6 +53,11 @@ export class ProxyGate {
     socket.on('error', noop);
   }
 
+  /** The gate a listener's config asks for, if any. */
+  static for(lc: ListenerConfig): ProxyGate | undefined {
+    return lc.proxy_protocol ? new ProxyGate(lc.name, lc.proxy_protocol.trusted) : undefined;
+  }
+
   #refuse(socket: Socket, reason: string): void {
     channels.lifecycle.publish({ level: 'warn', msg: 'PROXY protocol: connection refused', listener: this.#listener, peer: socket.remoteAddress, reason });
     socket.destroy();
@@ -71,3 +77,22 @@ function applyHeader(socket: Socket, h: ProxyHeader): void {
 }
 
 function noop(): void {}
+
+/**
+ * Put the gate in front of a node:http server's own connection handling: the server's connection
+ * listener (installed by its constructor) runs only once the header is read, with the socket that
+ * now reports the proxied client. `gate()` is asked per connection, so a reload can change it.
+ */
+export function gateServer(server: Server, gate: () => ProxyGate | undefined): void {
+  const [inner] = server.listeners('connection') as Array<(s: Socket) => void>;
+  if (!inner) throw new Error('the server has no connection handler to gate');
+  server.removeListener('connection', inner);
+  server.prependListener('connection', (socket: Socket) => {
+    const g = gate();
+    if (!g) return inner.call(server, socket);
+    g.accept(socket, (s) => {
+      inner.call(server, s);
+      s.resume();
+    });
+  });
+}

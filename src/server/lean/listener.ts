@@ -4,6 +4,7 @@ import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
 import { Connection, type LeanContext } from './connection.js';
+import { ProxyGate } from '../proxy-gate.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 
@@ -40,7 +41,8 @@ export interface LeanListenerOptions {
  * connection are checked by one timer per listener.
  */
 export class LeanListener {
-  readonly config: ListenerConfig;
+  config: ListenerConfig;
+  #gate: ProxyGate | undefined;
   readonly #server: net.Server;
   readonly #conns = new Set<Connection>();
   readonly #ctx: LeanContext;
@@ -73,8 +75,23 @@ export class LeanListener {
         socket.destroy();
         return;
       }
-      conns.add(new Connection(socket, this.#ctx));
+      const gate = this.#gate;
+      if (!gate) conns.add(new Connection(socket, this.#ctx));
+      else {
+        gate.accept(socket, (s) => {
+          if (this.#ctx.closing) return void s.destroy();
+          conns.add(new Connection(s, this.#ctx));
+          s.resume();
+        });
+      }
     });
+    this.#gate = ProxyGate.for(config);
+  }
+
+  /** A reload kept this listener: new connections use its new PROXY protocol settings. */
+  reconfigure(config: ListenerConfig): void {
+    this.config = config;
+    this.#gate = ProxyGate.for(config);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
