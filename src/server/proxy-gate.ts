@@ -51,6 +51,7 @@ export class ProxyGate {
     socket.on('data', onData);
     socket.on('close', cleanup);
     socket.on('error', noop);
+    socket.resume(); // a listener with pauseOnConnect starts it paused
   }
 
   /** The gate a listener's config asks for, if any. */

@@ -137,6 +137,19 @@ export interface ProxyEnds {
   destination: { address: string; port: number };
 }
 
+/** The ends of a client connection as a PROXY header tells them (after any PROXY header it came with). */
+export function proxyEnds(s: { remoteAddress?: string | undefined; remotePort?: number | undefined; localAddress?: string | undefined; localPort?: number | undefined }): ProxyEnds {
+  return {
+    source: { address: s.remoteAddress ?? '', port: s.remotePort ?? 0 },
+    destination: { address: s.localAddress ?? '', port: s.localPort ?? 0 },
+  };
+}
+
+/** The header for `send_proxy_protocol`. */
+export function encodeProxy(version: 'v1' | 'v2', e: ProxyEnds): Buffer {
+  return version === 'v1' ? encodeProxyV1(e) : encodeProxyV2(e);
+}
+
 /** Both ends in one family: IPv4 when both are, else IPv6 with IPv4-mapped addresses. */
 function sameFamily(e: ProxyEnds): { v6: boolean; src: string; dst: string } | undefined {
   const fs = net.isIP(e.source.address);

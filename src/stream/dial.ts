@@ -6,7 +6,7 @@ import type { UpstreamGroup } from '../upstream/group.js';
 import type { RetryPolicy } from '../proxy/retry-policy.js';
 import { recordOutcome } from '../health/passive/outcomes.js';
 import type { AttemptRecord } from '../observability/events.js';
-import { encodeProxyV1, encodeProxyV2, type ProxyEnds } from '../server/proxy-protocol.js';
+import { encodeProxy, type ProxyEnds } from '../server/proxy-protocol.js';
 
 /** Who the dedicated connection is for: what the balancer may look at, and the PROXY header ends. */
 export interface DialRequest {
@@ -109,7 +109,7 @@ export class Dialer implements PickContext {
       recordOutcome(host, false, now, this.#group.sole, 'ok');
       this.tries.push({ server: host.address, outcome: 'ok', ms: round(now - t0) });
       const pp = up.send_proxy_protocol;
-      if (pp) socket.write(pp === 'v1' ? encodeProxyV1(this.#req.ends) : encodeProxyV2(this.#req.ends));
+      if (pp) socket.write(encodeProxy(pp, this.#req.ends));
       done({ ok: true, host, socket });
     });
   }

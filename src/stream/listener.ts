@@ -3,6 +3,7 @@ import { bind, boundPort } from '../server/bind.js';
 import type { ListenerConfig } from '../config/types.js';
 import type { Runtime } from '../proxy/handler.js';
 import { ProxyGate } from '../server/proxy-gate.js';
+import { proxyEnds } from '../server/proxy-protocol.js';
 import { channels, type StreamRecord } from '../observability/events.js';
 import { isoNow } from '../observability/access-line.js';
 import { normalizeClientIp } from '../util/ip.js';
@@ -74,7 +75,7 @@ export class TcpListener {
     const dialer = new Dialer(
       {
         method: 'TCP', path: '', clientIp, header: () => undefined,
-        ends: { source: { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 }, destination: { address: client.localAddress ?? '', port: client.localPort ?? 0 } },
+        ends: proxyEnds(client),
       },
       group, rt.retry.get(group.name)!, rt.now,
     );
