@@ -5,6 +5,7 @@ import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
 import { serveRequest, type Runtime } from '../proxy/handler.js';
 import { inviteBody } from '../proxy/route.js';
+import { serveUpgrade } from '../proxy/upgrade.js';
 import { channels } from '../observability/events.js';
 import { ProxyGate, gateServer } from './proxy-gate.js';
 
@@ -59,6 +60,11 @@ export class HttpListener {
     this.#server.on('connection', (s: Socket) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
+    });
+    // Upgrades (WebSocket, ...) leave node:http: the tunnel owns the socket from here on.
+    this.#server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      this.#sockets.delete(socket);
+      serveUpgrade(runtime(), req, socket, head);
     });
     this.#gate = ProxyGate.for(config);
     gateServer(this.#server, () => this.#gate);

@@ -114,6 +114,11 @@ export class Dialer implements PickContext {
     });
   }
 
+  /** The server of the current (or last) connection. */
+  get hostNow(): Host | undefined {
+    return this.#host;
+  }
+
   /** The client went away while connecting: drop the connection attempt. */
   cancel(): void {
     if (this.#cancelled) return;

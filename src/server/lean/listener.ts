@@ -3,6 +3,7 @@ import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
+import { serveUpgrade } from '../../proxy/upgrade.js';
 import { Connection, type LeanContext } from './connection.js';
 import { ProxyGate } from '../proxy-gate.js';
 import type { LeanRequest } from './request.js';
@@ -70,6 +71,7 @@ export class LeanListener {
         if (conns.size === 0) this.#wake();
       },
     };
+    if (opts.handle === undefined) this.#ctx.upgrade = (req, socket, head) => serveUpgrade(runtime(), req, socket, head);
     this.#server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM }, (socket) => {
       if (this.#ctx.closing) {
         socket.destroy();
