@@ -54,7 +54,9 @@ export class TcpListener {
   #serve(client: net.Socket): void {
     const rt = this.#runtime();
     const lc = this.config;
-    const group = rt.groups.get(lc.upstream!)!;
+    const group = rt.groups.get(lc.upstream!);
+    // Only between a reload's listener update and its runtime swap: the new upstream is not there yet.
+    if (!group) return void client.destroy();
     const start = rt.now();
     const clientIp = normalizeClientIp(client.remoteAddress ?? '');
     const rec: StreamRecord = {
