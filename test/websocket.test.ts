@@ -200,3 +200,40 @@ test('websocket: shutdown gives open tunnels the grace time, then closes them', 
   const took = Date.now() - started;
   assert.ok(took >= 350 && took < 2000, `closed after ${took}ms`);
 });
+
+test('upgrade: non-101 bodies are relayed with their framing; no route is 404; a POST handshake is 400', async (t) => {
+  const add = closer(t);
+  const answers = [
+    'HTTP/1.1 403 Forbidden\r\ncontent-length: 5\r\nconnection: keep-alive\r\n\r\nnope!',
+    'HTTP/1.1 503 Service Unavailable\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n',
+  ];
+  const sockets: net.Socket[] = [];
+  const fake = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+    s.once('data', () => s.write(answers.shift()!)); // and keeps the connection open
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    fake.close();
+  });
+  const cfg = simpleConfig([`127.0.0.1:${(fake.address() as AddressInfo).port}`]);
+  (cfg.routes as Array<{ match: unknown }>)[0]!.match = { path_prefix: '/ws' };
+  const { gw } = await startGateway(cfg);
+  add(gw);
+  const port = gw.addresses()[0]!.port;
+  const hs = (path: string, method = 'GET') =>
+    `${method} ${path} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n`;
+  const ask = async (data: string) => {
+    const c = add(await RawConn.open(port));
+    await c.write(data);
+    return parseResponses(await c.untilClosed())[0]!;
+  };
+  const r1 = await ask(hs('/ws'));
+  assert.deepEqual([r1.status, r1.body.toString(), r1.headers.connection], [403, 'nope!', 'close']);
+  const r2 = await ask(hs('/ws'));
+  assert.deepEqual([r2.status, r2.body.toString()], [503, 'abcde']);
+  assert.equal((await ask(hs('/elsewhere'))).status, 404);
+  assert.equal((await ask(hs('/ws', 'POST'))).status, 400);
+});

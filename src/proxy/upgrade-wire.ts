@@ -16,7 +16,17 @@ export function refuseRaw(socket: Socket, code: ErrorCode): number {
       'latin1',
     );
   }
+  linger(socket);
   return status;
+}
+
+/**
+ * After the gateway's last byte: read (and drop) what the client still sends so its FIN is seen
+ * and the socket closes, but never wait on it for more than a few seconds.
+ */
+export function linger(socket: Socket): void {
+  socket.resume();
+  socket.setTimeout(5000, () => socket.destroy());
 }
 
 /** The upstream's 101 head as the client gets it: every field as received (Upgrade and Connection included). */
@@ -44,8 +54,10 @@ export function relayResponse(client: Socket, upstream: Socket, h: ResponseHead,
     if (finished) return;
     finished = true;
     upstream.destroy();
-    if (ok) client.end();
-    else client.destroy();
+    if (ok) {
+      client.end();
+      linger(client);
+    } else client.destroy();
     done(bytes, ok);
   };
   let remaining = h.noBody ? 0 : h.contentLength;
