@@ -11,6 +11,8 @@ import { freePorts, verifyBody, startSampler, cpusAllowed } from './lib/probe.mj
 import { originConf, proxyConf, writeBodies, startNginx, nginxVersion } from './lib/nginx.mjs';
 import { startHeadwater } from './lib/headwater.mjs';
 import { runWrk, wrkVersion } from './lib/wrk.mjs';
+import { runH2load, h2loadVersion } from './lib/h2load.mjs';
+import { execFileSync } from 'node:child_process';
 import { summarize, formatTable, sizeLabel, writeJson } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -28,9 +30,13 @@ if (opts.help) { log(USAGE); process.exit(0); }
 
 // ---- prerequisites: never install anything, just say what is missing ----
 const bins = { nginx: which('nginx'), wrk: which('wrk'), taskset: which('taskset') };
+const secure = opts.protocols.some((p) => p !== 'h1');
+if (secure) bins.openssl = which('openssl');
+if (opts.protocols.includes('h2')) bins.h2load = which('h2load');
 const missing = Object.entries(bins).filter(([, p]) => !p).map(([n]) => n);
 if (missing.length) {
-  const pkgs = ['nginx', 'wrk', ...(bins.taskset ? [] : ['util-linux'])];
+  const pkgFor = { nginx: 'nginx', wrk: 'wrk', taskset: 'util-linux', openssl: 'openssl', h2load: 'nghttp2-client' };
+  const pkgs = missing.map((n) => pkgFor[n]);
   console.error(`bench: missing ${missing.join(', ')}. Install the Debian packages first (as root):\n` +
     `    apt-get install -y ${pkgs.join(' ')}`);
   process.exit(1);
@@ -49,12 +55,19 @@ async function main() {
   const startedAt = new Date().toISOString();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'headwater-bench-'));
   if (!opts.keepTmp) registerTempDir(tmp);
-  const [origin1, origin2, nginxPort, hwPort] = await freePorts(4);
+  const [origin1, origin2, nginxPort, hwPort, ngTls, ngH2, hwTls, hwH2] = await freePorts(8);
   const originPorts = [origin1, origin2];
   const clk = await capture('getconf', 'getconf', ['CLK_TCK'], 5000);
   const clkTck = Number(clk.stdout.trim()) || 100;
   const sizes = opts.sizes;
   const probe = `/${Math.min(...sizes)}`;
+  // TLS legs: one self-signed certificate for both proxies (clients do not verify it).
+  let cert = null;
+  if (secure) {
+    cert = { cert: path.join(tmp, 'bench-cert.pem'), key: path.join(tmp, 'bench-key.pem') };
+    execFileSync(bins.openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', cert.key,
+      '-out', cert.cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  }
 
   // ---- origins ----
   writeBodies(path.join(tmp, 'www'), sizes);
@@ -65,35 +78,36 @@ async function main() {
   });
 
   // ---- targets ----
-  const targets = {}; // name -> { port, entry? }
+  const targets = {}; // name -> { port, tlsPort?, h2Port?, entry? }
   const skipped = {}; // name -> reason
   if (opts.targets.includes('direct')) targets.direct = { port: origin1, entry: null };
   if (opts.targets.includes('nginx')) {
     const dir = path.join(tmp, 'nginx-proxy');
     const entry = await startNginx({
       nginxBin: bins.nginx, tasksetBin: taskset, cpu: PROXY_CPU, name: 'nginx-proxy', dir,
-      conf: proxyConf(dir, nginxPort, originPorts), readyUrl: `http://127.0.0.1:${nginxPort}${probe}`,
+      conf: proxyConf(dir, nginxPort, originPorts, cert && { ...cert, tlsPort: ngTls, h2Port: ngH2 }), readyUrl: `http://127.0.0.1:${nginxPort}${probe}`,
     });
-    targets.nginx = { port: nginxPort, entry };
+    targets.nginx = { port: nginxPort, tlsPort: ngTls, h2Port: ngH2, entry };
   }
   if (opts.targets.includes('headwater')) {
     const hw = await startHeadwater({
       repoRoot, tasksetBin: taskset, cpu: (opts.workers ?? 1) > 1 ? '0,1' : PROXY_CPU, dir: path.join(tmp, 'headwater'),
       port: hwPort, originPorts, readyUrl: `http://127.0.0.1:${hwPort}${probe}`, timeoutMs: 10000,
-      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1,
+      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, tls: cert && { ...cert, tlsPort: hwTls, h2Port: hwH2 },
     });
     if (hw.skip) {
       skipped.headwater = hw.skip;
       log(`bench: SKIPPING headwater: ${hw.skip}`);
     } else {
-      targets.headwater = { port: hwPort, entry: hw.entry };
+      targets.headwater = { port: hwPort, tlsPort: hwTls, h2Port: hwH2, entry: hw.entry };
     }
   }
   // Every target must serve every body exactly, or its numbers mean nothing.
   for (const [name, t] of Object.entries(targets)) {
+    const urls = opts.protocols.map((p) => urlFor(t, p, name)).filter(Boolean);
     for (const size of sizes) {
-      const err = (await verifyBody(`http://127.0.0.1:${t.port}/${size}`, size))
-        || (name === 'direct' ? await verifyBody(`http://127.0.0.1:${origin2}/${size}`, size) : null);
+      let err = name === 'direct' ? await verifyBody(`http://127.0.0.1:${origin2}/${size}`, size) : null;
+      for (const base of urls) err ||= await verifyBody(`${base}/${size}`, size);
       if (err) {
         skipped[name] = `GET /${size} check failed: ${err}`;
         log(`bench: SKIPPING ${name}: ${skipped[name]}`);
@@ -113,18 +127,19 @@ async function main() {
   // ---- header ----
   const env = {
     node: process.version, nginx: await nginxVersion(bins.nginx), wrk: await wrkVersion(bins.wrk),
+    h2load: bins.h2load ? await h2loadVersion(bins.h2load) : null,
     cpu: os.cpus()[0]?.model, cpus: ncpu, kernel: os.release(), loadavg: os.loadavg(),
     pinning: taskset ? { proxy: PROXY_CPU, wrk: LOAD_CPU, origins: LOAD_CPU } : null,
   };
   const pins = [['origins', origins], ...active.filter((t) => targets[t].entry).map((t) => [t, targets[t].entry])]
     .map(([n, e]) => `${n} pid ${e.child.pid} cpus ${cpusAllowed(e.child.pid)}`).join('; ');
   const perRun = opts.duration + opts.warmup + 0.5;
-  const estimate = Math.ceil(sizes.length * opts.conns.length * opts.runs * active.length * perRun);
+  const estimate = Math.ceil(opts.protocols.length * sizes.length * opts.conns.length * opts.runs * active.length * perRun);
   log(`Headwater bench  ${startedAt}`);
-  log(`  node ${env.node}, nginx ${env.nginx}, ${env.wrk}`);
+  log(`  node ${env.node}, nginx ${env.nginx}, ${env.wrk}${env.h2load ? `, ${env.h2load}` : ''}`);
   log(`  ${ncpu} x ${env.cpu}, kernel ${env.kernel}`);
   log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}`);
-  log(`  sizes ${sizes.map(sizeLabel).join(', ')}; conns ${opts.conns.join(',')}; ${opts.duration} s x ${opts.runs} run(s)` +
+  log(`  protocols ${opts.protocols.join(',')}; sizes ${sizes.map(sizeLabel).join(', ')}; conns ${opts.conns.join(',')}; ${opts.duration} s x ${opts.runs} run(s)` +
     ` + ${opts.warmup} s warm-up; targets ${active.join(', ')}; about ${estimate} s`);
   if (env.loadavg[0] > 0.5) {
     log(`  warning: load average ${env.loadavg.map((x) => x.toFixed(2)).join(' ')}: other work on this machine will skew the numbers`);
@@ -132,62 +147,82 @@ async function main() {
   if (opts.keepTmp) log(`  temp dir (kept): ${tmp}`);
   log('');
 
-  // ---- matrix: per size and conns, runs interleaved across targets ----
+  // ---- matrix: per protocol, size and conns, runs interleaved across targets ----
   const results = [];
   const tables = [];
-  for (const size of sizes) {
-    for (const conns of opts.conns) {
-      const cells = Object.fromEntries(opts.targets.map((t) => [t, { runs: [], skip: skipped[t] }]));
-      for (let run = 1; run <= opts.runs; run++) {
-        for (const name of active) {
-          const t = targets[name];
-          if (!t || cells[name].skip) continue;
-          if (t.entry && t.entry.exited) {
-            cells[name].skip = skipped[name] = `${name} exited (code ${t.entry.code}, signal ${t.entry.signal})`;
-            log(`bench: ${skipped[name]}; no more runs for it`);
-            continue;
-          }
-          const url = `http://127.0.0.1:${t.port}/${size}`;
-          const wrkOpts = { wrkBin: bins.wrk, tasksetBin: taskset, cpu: LOAD_CPU, url, conns };
-          const label = `  ${sizeLabel(size).padStart(8)} c${conns} run ${run}/${opts.runs} ${name.padEnd(9)}`;
-          try {
-            if (opts.warmup > 0) await runWrk({ ...wrkOpts, seconds: opts.warmup });
-            const sampler = t.entry ? startSampler(t.entry.child.pid, { clkTck }) : null;
-            let r;
-            try { r = await runWrk({ ...wrkOpts, seconds: opts.duration }); } finally {
-              const s = sampler ? sampler.stop() : null;
-              if (r && s) Object.assign(r, s);
+  for (const protocol of opts.protocols) {
+    for (const size of sizes) {
+      for (const conns of opts.conns) {
+        const names = opts.targets.filter((n) => protocol === 'h1' || n !== 'direct');
+        const cells = Object.fromEntries(names.map((t) => [t, { runs: [], skip: skipped[t] }]));
+        for (let run = 1; run <= opts.runs; run++) {
+          for (const name of active) {
+            const t = targets[name];
+            if (!t || !cells[name] || cells[name].skip) continue;
+            if (t.entry && t.entry.exited) {
+              cells[name].skip = skipped[name] = `${name} exited (code ${t.entry.code}, signal ${t.entry.signal})`;
+              log(`bench: ${skipped[name]}; no more runs for it`);
+              continue;
             }
-            delete r.raw;
-            cells[name].runs.push(r);
-            log(`${label} ${Math.round(r.rps).toString().padStart(8)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms` +
-              (r.maxRssKiB ? `  rss ${(r.maxRssKiB / 1024).toFixed(1)} MiB  cpu ${Math.round(r.cpuPct)}%` : '') +
-              (r.errors ? `  errors ${r.errors}` : ''));
-          } catch (e) {
-            if (isShuttingDown()) await new Promise((r) => setTimeout(r, 60000)); // the signal handler exits
-            cells[name].runs.push({ error: e.message });
-            log(`${label} FAILED: ${e.message.split('\n')[0]}`);
+            const label = `  ${protocol.padEnd(3)} ${sizeLabel(size).padStart(8)} c${conns} run ${run}/${opts.runs} ${name.padEnd(9)}`;
+            try {
+              const r = await measure(`${urlFor(t, protocol, name)}/${size}`, protocol, conns, t.entry, clkTck, tmp);
+              cells[name].runs.push(r);
+              log(`${label} ${Math.round(r.rps).toString().padStart(8)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms` +
+                (r.maxRssKiB ? `  rss ${(r.maxRssKiB / 1024).toFixed(1)} MiB  cpu ${Math.round(r.cpuPct)}%` : '') +
+                (r.errors ? `  errors ${r.errors}` : ''));
+            } catch (e) {
+              if (isShuttingDown()) await new Promise((r) => setTimeout(r, 60000)); // the signal handler exits
+              cells[name].runs.push({ error: e.message });
+              log(`${label} FAILED: ${e.message.split('\n')[0]}`);
+            }
           }
         }
+        for (const [name, cell] of Object.entries(cells)) {
+          cell.summary = summarize(cell.runs);
+          results.push({ protocol, size, conns, target: name, summary: cell.summary, skipped: cell.summary ? null : cell.skip || 'all runs failed', runs: cell.runs });
+        }
+        const table = formatTable({ protocol, size, conns, duration: opts.duration, runs: opts.runs, cells });
+        tables.push(table);
+        log(`\n${table}\n`);
       }
-      for (const [name, cell] of Object.entries(cells)) {
-        cell.summary = summarize(cell.runs);
-        results.push({ size, conns, target: name, summary: cell.summary, skipped: cell.summary ? null : cell.skip || 'all runs failed', runs: cell.runs });
-      }
-      const table = formatTable({ size, conns, duration: opts.duration, runs: opts.runs, cells });
-      tables.push(table);
-      log(`\n${table}\n`);
     }
   }
 
   // ---- output ----
   const file = writeJson(opts.out ? path.resolve(opts.out) : path.join(benchDir, 'out'), {
     tool: 'headwater-bench', startedAt, finishedAt: new Date().toISOString(),
-    options: { sizes, conns: opts.conns, duration: opts.duration, runs: opts.runs, warmup: opts.warmup, targets: opts.targets },
+    options: { protocols: opts.protocols, sizes, conns: opts.conns, streams: opts.streams, duration: opts.duration, runs: opts.runs, warmup: opts.warmup, targets: opts.targets },
     env, skipped, results,
   });
   if (tables.length > 1) log(`==== summary ====\n\n${tables.join('\n\n')}\n`);
   log(`JSON result: ${path.relative(process.cwd(), file) || file}`);
   await stopAll();
   process.exit(0);
+}
+
+/** Base URL of a target for a protocol (null: the target does not speak it). */
+function urlFor(t, protocol, name) {
+  if (protocol === 'h1') return `http://127.0.0.1:${t.port}`;
+  if (name === 'direct') return null;
+  return `https://127.0.0.1:${protocol === 'tls' ? t.tlsPort : t.h2Port}`;
+}
+
+/** One measured run (after an optional warm-up), with the target's CPU and RSS sampled meanwhile. */
+async function measure(url, protocol, conns, entry, clkTck, tmp) {
+  const base = { tasksetBin: taskset, cpu: LOAD_CPU, url, conns };
+  const once = (seconds) => (protocol === 'h2'
+    ? runH2load({ ...base, h2loadBin: bins.h2load, streams: opts.streams, seconds, logFile: path.join(tmp, 'h2load.log') })
+    : runWrk({ ...base, wrkBin: bins.wrk, seconds }));
+  if (opts.warmup > 0) await once(opts.warmup);
+  const sampler = entry ? startSampler(entry.child.pid, { clkTck }) : null;
+  let r;
+  try {
+    r = await once(opts.duration);
+  } finally {
+    const s = sampler ? sampler.stop() : null;
+    if (r && s) Object.assign(r, s);
+  }
+  delete r.raw;
+  return r;
 }

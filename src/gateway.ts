@@ -14,6 +14,7 @@ import { TcpListener } from './stream/listener.js';
 import { SpliceSet } from './stream/splice.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
+import { Http01Challenges } from './tls/acme/challenges.js';
 
 /** Knobs for embedding and tests; a CLI user never needs them. */
 export interface GatewayOptions {
@@ -53,6 +54,8 @@ export class Gateway {
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
   readonly #opts: GatewayOptions;
+  /** ACME http-01 answers pending on any listener's certificate order. */
+  readonly challenges = new Http01Challenges();
   #log: AccessLog | undefined;
   #logKey = '';
   #closed = false;
@@ -72,7 +75,7 @@ export class Gateway {
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
-    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, splices: this.#splices };
+    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges, splices: this.#splices };
   }
 
   #applyLog(config: Config): void {

@@ -1,5 +1,6 @@
 // Command-line options for bench/run.mjs.
 export const TARGETS = ['direct', 'nginx', 'headwater'];
+export const PROTOCOLS = ['h1', 'tls', 'h2'];
 
 export const USAGE = `Usage: node bench/run.mjs [options]      (or: npm run bench -- [options])
 
@@ -14,11 +15,15 @@ Options:
   --workers N       Headwater worker processes (default 1; the cpu pin then spans both cores)
   --warmup SECS     warm-up run before every measured run, 0 = none (default 2)
   --targets LIST    subset of direct,nginx,headwater (default all three)
+  --protocols LIST  subset of h1,tls,h2 (default h1): h1 = cleartext HTTP/1.1 (wrk), tls = HTTP/1.1
+                    over TLS (wrk), h2 = HTTP/2 over TLS with ALPN (h2load); direct is h1 only
+  --streams N       concurrent streams per connection for h2 (default 10)
   --out DIR         where the JSON result goes       (default bench/out)
   --keep-tmp        keep the temp dir (configs, logs) and print its path
   -h, --help        this text
 
-Needs: nginx, wrk, taskset (Debian: apt-get install -y nginx wrk).`;
+Needs: nginx, wrk, taskset (Debian: apt-get install -y nginx wrk); for tls/h2 also openssl, and
+h2load for h2 (apt-get install -y openssl nghttp2-client).`;
 
 function intList(name, text) {
   const out = String(text).split(',').map((s) => s.trim()).filter(Boolean).map(Number);
@@ -45,6 +50,8 @@ export function parseArgs(argv) {
     runs: 3,
     warmup: 2,
     targets: [...TARGETS],
+    protocols: ['h1'],
+    streams: 10,
     out: null,
     keepTmp: false,
     help: false,
@@ -70,6 +77,14 @@ export function parseArgs(argv) {
       case '--keep-tmp': opts.keepTmp = true; break;
       case '--engine': opts.engine = next(); if (!['lean', 'node'].includes(opts.engine)) throw new Error('--engine: lean or node'); break;
       case '--workers': opts.workers = posInt('workers', next()); break;
+      case '--streams': opts.streams = posInt('streams', next()); break;
+      case '--protocols': {
+        const p = next().split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = p.filter((x) => !PROTOCOLS.includes(x));
+        if (!p.length || bad.length) throw new Error(`--protocols: unknown protocol(s) "${bad.join(',')}"; choose from ${PROTOCOLS.join(',')}`);
+        opts.protocols = PROTOCOLS.filter((x) => p.includes(x));
+        break;
+      }
       case '--targets': {
         const t = next().split(',').map((s) => s.trim()).filter(Boolean);
         const bad = t.filter((x) => !TARGETS.includes(x));

@@ -56,9 +56,35 @@ ${servers}
 `;
 }
 
-/** Proxy-under-test config: round-robin to the origins, HTTP/1.1 keepalive pool of 64. */
-export function proxyConf(dir, port, originPorts) {
+/**
+ * Proxy-under-test config: round-robin to the origins, HTTP/1.1 keepalive pool of 64. With `tls`
+ * ({ cert, key, tlsPort, h2Port }) the same location is also served over TLS (HTTP/1.1 only) and
+ * over TLS with HTTP/2 (ALPN h2).
+ */
+export function proxyConf(dir, port, originPorts, tls = null) {
   const upstreams = originPorts.map((p) => `    server 127.0.0.1:${p};`).join('\n');
+  const server = (listen, extra = '') => `  server {
+    listen ${listen};
+${extra}    location / {
+      proxy_pass http://origins;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      # 64 KiB buffers (Node's read chunk size too); never spill large bodies to temp files.
+      proxy_buffer_size 64k;
+      proxy_buffers 8 64k;
+      proxy_busy_buffers_size 128k;
+      proxy_max_temp_file_size 0;
+    }
+  }`;
+  const certs = tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n` : '';
+  const servers = [server(`127.0.0.1:${port} reuseport backlog=4096`)];
+  if (tls) {
+    servers.push(server(`127.0.0.1:${tls.tlsPort} ssl reuseport backlog=4096`, certs));
+    servers.push(server(`127.0.0.1:${tls.h2Port} ssl http2 reuseport backlog=4096`, certs));
+  }
   return `${common(dir)}http {
   access_log ${dir}/access.log combined buffer=64k flush=1s;
   sendfile on;
@@ -72,22 +98,7 @@ ${upstreams}
     keepalive_requests 1000000;
     keepalive_timeout 60s;
   }
-  server {
-    listen 127.0.0.1:${port} reuseport backlog=4096;
-    location / {
-      proxy_pass http://origins;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      # 64 KiB buffers (Node's read chunk size too); never spill large bodies to temp files.
-      proxy_buffer_size 64k;
-      proxy_buffers 8 64k;
-      proxy_busy_buffers_size 128k;
-      proxy_max_temp_file_size 0;
-    }
-  }
+${servers.join('\n')}
 }
 `;
 }

@@ -49,7 +49,7 @@ const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
  * One table for a (size, conns) block. `cells` is { target: { summary, skip } } in target order.
  * Ratios are against the NGINX proxy row (req/s: higher is better; p99: lower is better).
  */
-export function formatTable({ size, conns, duration, runs, cells }) {
+export function formatTable({ protocol = 'h1', size, conns, duration, runs, cells }) {
   const ng = cells.nginx && cells.nginx.summary;
   const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'max RSS', 'errors'];
   const rows = [];
@@ -77,7 +77,8 @@ export function formatTable({ size, conns, duration, runs, cells }) {
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cols) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  const title = `== ${sizeLabel(size)} body, ${conns} connections, ${duration} s x ${runs} run(s), median ==`;
+  const proto = { h1: 'HTTP/1.1', tls: 'HTTP/1.1 over TLS', h2: 'HTTP/2 over TLS' }[protocol] ?? protocol;
+  const title = `== ${proto}, ${sizeLabel(size)} body, ${conns} connections, ${duration} s x ${runs} run(s), median ==`;
   return [title, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes.map((n) => `   note: ${n}`)].join('\n');
 }
 

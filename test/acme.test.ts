@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, statSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { startGateway, simpleConfig, fetchText, portOf } from './helpers/gateway.js';
+import { originFor } from './helpers/origin.js';
+import { startPebble, pebbleMissing } from './helpers/pebble.js';
+import { AcmeManager, type AcmeSettings } from '../src/tls/acme/manager.js';
+import { channels, type LifecycleEvent } from '../src/observability/events.js';
+
+/** What a listener's certificate store receives. */
+class Sink {
+  got: Array<{ names: string[]; cert: string; key: string }> = [];
+  set(names: string[], cert: string, key: string): void {
+    this.got.push({ names, cert, key });
+  }
+}
+
+async function setup(t: TestContext, validitySeconds?: number) {
+  const origin = await originFor(t, 'app');
+  const { gw, url } = await startGateway(simpleConfig([origin.address]));
+  t.after(() => gw.close(0));
+  const pebble = await startPebble(t, portOf(url), { validitySeconds });
+  const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
+  t.after(() => rmSync(storage, { recursive: true, force: true }));
+  const settings: AcmeSettings = { email: 'ops@a.test', directory: pebble.directory, domains: ['a.test', 'www.a.test'], storage, ca: pebble.caFile, renew_before: 30 * 86400_000 };
+  return { gw, url, pebble, settings };
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+test('acme: obtains a certificate from pebble through the gateway listener (http-01), stores it, reuses it', async (t) => {
+  if (pebbleMissing(t)) return;
+  const { gw, pebble, settings } = await setup(t);
+  const sink = new Sink();
+  const m = new AcmeManager(settings, sink, gw.challenges);
+  t.after(() => m.close());
+  await m.start();
+  await within(m.ready(), 20_000, 'certificate from pebble');
+  assert.equal(sink.got.length, 1);
+  const { names, cert, key } = sink.got[0]!;
+  assert.deepEqual(names, ['a.test', 'www.a.test']);
+  assert.equal(gw.challenges.size, 0, 'challenges are removed once the order is done');
+  const chain = cert.split(/(?<=-----END CERTIFICATE-----)\s*/).filter((s) => s.includes('BEGIN'));
+  const leaf = new X509Certificate(chain[0]!);
+  assert.match(leaf.subjectAltName ?? '', /DNS:a\.test/);
+  assert.match(leaf.subjectAltName ?? '', /DNS:www\.a\.test/);
+  assert.ok(leaf.checkPrivateKey(createPrivateKey(key)), 'the key belongs to the certificate');
+  const intermediate = new X509Certificate(chain[1]!);
+  assert.ok(leaf.verify(intermediate.publicKey), 'signed by the chain sent along');
+  const root = new X509Certificate(await pebble.root());
+  assert.ok(intermediate.verify(root.publicKey), "the chain ends at pebble's root");
+  // Stored with private modes.
+  assert.equal(statSync(path.join(settings.storage, 'a.test', 'key.pem')).mode & 0o077, 0);
+  assert.equal(statSync(path.join(settings.storage, 'account.key')).mode & 0o077, 0);
+
+  // A restart with the same storage uses the stored certificate without asking the CA.
+  await pebble.stop();
+  const again = new Sink();
+  const m2 = new AcmeManager(settings, again, gw.challenges);
+  t.after(() => m2.close());
+  await m2.start();
+  await within(m2.ready(), 2000, 'stored certificate');
+  assert.equal(again.got[0]!.cert, cert);
+  assert.equal(m2.due(), false);
+});
+
+test('acme: renews when the certificate comes within renew_before of expiry', async (t) => {
+  if (pebbleMissing(t)) return;
+  const { gw, settings } = await setup(t, 3600);
+  let clock = Date.now();
+  const sink = new Sink();
+  const m = new AcmeManager({ ...settings, renew_before: 30 * 60_000 }, sink, gw.challenges, { now: () => clock });
+  t.after(() => m.close());
+  await m.start();
+  await within(m.ready(), 20_000, 'first certificate');
+  await m.check();
+  assert.equal(sink.got.length, 1, 'not due: no second order');
+  clock += 40 * 60_000; // 20 minutes left, renew_before is 30
+  assert.equal(m.due(), true);
+  await within(m.check(), 20_000, 'renewal');
+  assert.equal(sink.got.length, 2);
+  const first = new X509Certificate(sink.got[0]!.cert);
+  const second = new X509Certificate(sink.got[1]!.cert);
+  assert.notEqual(first.serialNumber, second.serialNumber);
+});
+
+test('acme: an unreachable CA is logged and retried; a stored certificate stays in use', async (t) => {
+  if (pebbleMissing(t)) return;
+  const { gw, pebble, settings } = await setup(t);
+  const first = new AcmeManager(settings, new Sink(), gw.challenges);
+  t.after(() => first.close());
+  await first.start();
+  await within(first.ready(), 20_000, 'first certificate');
+  first.close();
+  await pebble.stop();
+
+  const events: LifecycleEvent[] = [];
+  const onEvent = (m: unknown) => events.push(m as LifecycleEvent);
+  channels.lifecycle.subscribe(onEvent);
+  t.after(() => channels.lifecycle.unsubscribe(onEvent));
+  // The stored certificate is due for renewal (renew_before longer than its life) and the CA is down:
+  // it stays in use and the failure is logged with the retry delay.
+  const sink = new Sink();
+  const m = new AcmeManager({ ...settings, renew_before: 20 * 365 * 86400_000 }, sink, gw.challenges, { retryMinMs: 60_000 });
+  t.after(() => m.close());
+  await m.start();
+  await within(m.check(), 20_000, 'failed renewal');
+  assert.equal(sink.got.length, 1, 'the stored certificate was installed');
+  const err = events.find((e) => e.level === 'error' && e.msg.startsWith('acme:'));
+  assert.ok(err, 'the failure is logged');
+  assert.equal(err.retry_in_ms, 60_000);
+  assert.equal(err.keeping, 'the current certificate');
+
+  // Domains changed: the stored certificate no longer covers them, so nothing is installed.
+  const other = new Sink();
+  const m2 = new AcmeManager({ ...settings, domains: ['a.test', 'new.a.test'] }, other, gw.challenges, { retryMinMs: 60_000 });
+  t.after(() => m2.close());
+  await m2.start();
+  await within(m2.check(), 20_000, 'failed order');
+  assert.equal(other.got.length, 0);
+  assert.equal(events.filter((e) => e.keeping === 'no certificate yet').length, 1);
+});
+
+test('acme: only pending tokens are answered; other challenge paths are routed as usual', async (t) => {
+  const origin = await originFor(t, 'app');
+  const { gw, url } = await startGateway(simpleConfig([origin.address]));
+  t.after(() => gw.close(0));
+  gw.challenges.set('tok123', 'tok123.thumbprint');
+  const hit = await fetchText(`${url}/.well-known/acme-challenge/tok123`);
+  assert.equal(hit.status, 200);
+  assert.equal(hit.body, 'tok123.thumbprint');
+  const miss = await fetchText(`${url}/.well-known/acme-challenge/other`);
+  assert.equal(miss.status, 200);
+  assert.notEqual(miss.body, 'tok123.thumbprint', 'an unknown token goes to the upstream');
+  const post = await fetchText(`${url}/.well-known/acme-challenge/tok123`, { method: 'POST', body: 'x' });
+  assert.notEqual(post.body, 'tok123.thumbprint');
+  gw.challenges.delete('tok123');
+  assert.notEqual((await fetchText(`${url}/.well-known/acme-challenge/tok123`)).body, 'tok123.thumbprint');
+});
