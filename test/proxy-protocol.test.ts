@@ -155,3 +155,37 @@ test('tcp listener: PROXY in, PROXY v2 out to the server', async (t) => {
   assert.deepEqual(r.header.source, { address: '203.0.113.9', port: 4242 });
   assert.deepEqual(r.header.destination, { address: '10.0.0.1', port: 5432 });
 });
+
+test('send_proxy_protocol on a WebSocket tunnel: the server learns the proxied client', async (t) => {
+  const add = closer(t);
+  const { WebSocketServer } = await import('ws');
+  const http = await import('node:http');
+  const { ProxyGate, gateServer } = await import('../src/server/proxy-gate.js');
+  // A WebSocket server that itself accepts the PROXY protocol from the gateway.
+  const server = http.createServer();
+  const gate = new ProxyGate('origin', ['127.0.0.1']);
+  gateServer(server, () => gate);
+  const wss = new WebSocketServer({ server });
+  const peers: string[] = [];
+  wss.on('connection', (ws, req) => {
+    peers.push(String(req.socket.remoteAddress));
+    ws.on('message', (d) => ws.send(`echo:${String(d)}`));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const c of wss.clients) c.terminate();
+    server.close();
+  });
+  const origin = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { gw } = await startGateway(withListener(simpleConfig([origin], { send_proxy_protocol: 'v2' }), ['127.0.0.1']));
+  add(gw);
+  const c = add(await RawConn.open(gw.addresses()[0]!.port));
+  await c.write(
+    'PROXY TCP4 192.0.2.44 10.0.0.1 3333 80\r\nGET /ws HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n' +
+      'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+  );
+  const text = await c.waitFor((s) => s.includes('\r\n\r\n'));
+  assert.match(text, /^HTTP\/1.1 101 /);
+  assert.match(text, /sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
+  assert.deepEqual(peers, ['192.0.2.44']);
+});

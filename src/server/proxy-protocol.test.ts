@@ -106,3 +106,29 @@ test('encoders: v1 and v2 round-trip, mixed families become IPv6, non-IP becomes
   const l = parseProxyHeader(encodeProxyV2(none));
   assert.ok(l.kind === 'ok' && l.header.local);
 });
+
+test('property: arbitrary bytes never throw; encoded headers round-trip from any split', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, v2sig) => {
+      const buf = Buffer.concat([v2sig ? SIG : Buffer.from('PROXY '), Buffer.from(bytes)]);
+      const r = parseProxyHeader(buf);
+      assert.ok(['ok', 'error', 'incomplete'].includes(r.kind));
+      if (r.kind === 'ok') assert.ok(r.length <= buf.length);
+    }),
+    { numRuns: 500, seed: 7 },
+  );
+  const ip4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+  const end = fc.record({ address: ip4, port: fc.nat(65535) });
+  fc.assert(
+    fc.property(end, end, fc.boolean(), fc.nat(), (source, destination, v1, cut) => {
+      const whole = (v1 ? encodeProxyV1 : encodeProxyV2)({ source, destination });
+      const at = cut % whole.length;
+      if (at > 0) assert.equal(parseProxyHeader(whole.subarray(0, at)).kind, 'incomplete');
+      const r = parseProxyHeader(whole);
+      assert.ok(r.kind === 'ok' && r.length === whole.length);
+      if (r.kind === 'ok') assert.deepEqual([r.header.source, r.header.destination], [{ ...source }, { ...destination }]);
+    }),
+    { numRuns: 300, seed: 7 },
+  );
+});
