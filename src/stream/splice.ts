@@ -68,11 +68,16 @@ export class Splice {
     to.on('drain', () => from.resume());
     from.on('end', () => to.end());
     from.on('error', () => (this.#outcome ??= fromClient ? 'client_error' : 'upstream_error'));
-    from.on('close', (hadError: boolean) => {
+    const closed = (hadError: boolean) => {
       // A reset (or an error) on one side cuts the other; a clean close means both FINs passed.
       if (hadError || this.#outcome !== undefined) to.destroy();
       if (--this.#open === 0) this.#done({ bytesIn: this.bytesIn, bytesOut: this.bytesOut, outcome: this.#outcome ?? 'closed' });
-    });
+    };
+    // A socket that closed before the splice began will not say so again.
+    if (from.closed) {
+      this.#outcome ??= fromClient ? 'client_error' : 'upstream_error';
+      process.nextTick(closed, true);
+    } else from.on('close', closed);
   }
 
   /** Cut both sides now. */
