@@ -41,7 +41,7 @@ export const configSchema = object(
       default: {},
       type: 'mapping of name to upstream',
       keyName: 'name',
-      doc: 'Named pools of backend servers. Routes refer to them by name.',
+      doc: 'Named pools of backend servers. Routes and `tcp` listeners refer to them by name.',
     }),
     client_max_body_size: size({
       default: '1MiB',
