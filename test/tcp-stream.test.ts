@@ -151,3 +151,28 @@ test('config: tcp listeners need an upstream that exists; http listeners take no
   assert.match(bad({ listeners: [{ address: '127.0.0.1:0', proxy_protocol: { trusted: ['10.0.0.0/33'] } }] }).join(), /prefix length must be 0-32/);
   assert.match(bad({ listeners: [{ address: '127.0.0.1:0' }], upstreams: { u: { send_proxy_protocol: 'v3', servers: [{ address: '127.0.0.1:1' }] } } }).join(), /send_proxy_protocol/);
 });
+
+test('tcp listener: max_conns caps open streams per server', async (t) => {
+  const add = closer(t);
+  const all = recordStreams(t);
+  // Only this test's listener: a stream of an earlier test may still be logged while this one runs.
+  const mine = () => all.filter((r) => r.listener === 'capped');
+  const a = add(await startTcpOrigin('a'));
+  const { gw } = await startGateway({
+    listeners: [{ name: 'capped', address: '127.0.0.1:0', protocol: 'tcp', upstream: 'pg' }],
+    upstreams: { pg: { servers: [{ address: a.address, max_conns: 1 }] } },
+  });
+  add(gw);
+  const port = gw.addresses()[0]!.port;
+  const held = net.connect(port, '127.0.0.1');
+  t.after(() => held.destroy());
+  await new Promise<void>((r) => {
+    held.once('data', () => r());
+    held.write('hold');
+  });
+  assert.equal(await talk(port, 'x'), '', 'the second stream finds no server');
+  assert.ok(await eventually(() => mine().some((r) => r.outcome === 'HW_ERR_NO_HEALTHY_UPSTREAM')));
+  held.destroy();
+  assert.ok(await eventually(() => mine().length === 2), 'the held stream is logged when it ends');
+  assert.equal(await talk(port, 'y', { end: true }), 'a:ya:bye', 'its slot is free again');
+});

@@ -237,3 +237,24 @@ test('upgrade: non-101 bodies are relayed with their framing; no route is 404; a
   assert.equal((await ask(hs('/elsewhere'))).status, 404);
   assert.equal((await ask(hs('/ws', 'POST'))).status, 400);
 });
+
+test('upgrade: an upstream that never answers the handshake is a 504 after response_header', async (t) => {
+  const add = closer(t);
+  const recs = recordAccess(t);
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const { gw, url } = await startGateway(simpleConfig([`127.0.0.1:${(silent.address() as AddressInfo).port}`], { timeouts: { response_header: '200ms' } }));
+  add(gw);
+  await assert.rejects(open(url), /status 504/);
+  assert.ok(await eventually(() => recs.length === 1));
+  assert.equal(recs[0]!.code, 'HW_ERR_UPSTREAM_TIMEOUT');
+  assert.deepEqual(recs[0]!.tries.map((x) => x.outcome), ['timeout']);
+});
