@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeProxyV1, encodeProxyV2, parseProxyHeader, V2_MAX } from './proxy-protocol.js';
+import { crc32c, encodeProxyV1, encodeProxyV2, parseProxyHeader, V2_MAX } from './proxy-protocol.js';
 
 const SIG = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
 
@@ -131,4 +131,16 @@ test('property: arbitrary bytes never throw; encoded headers round-trip from any
     }),
     { numRuns: 300, seed: 7 },
   );
+});
+
+test('v2 CRC32C TLV: a matching checksum passes, a wrong one is refused', () => {
+  assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283, 'the standard check value');
+  const addr = Buffer.from([10, 0, 0, 9, 10, 0, 0, 1, 0x1f, 0x90, 0x00, 0x50]);
+  const hdr = v2(0x21, 0x11, Buffer.concat([addr, Buffer.from([0x03, 0x00, 0x04, 0, 0, 0, 0])]));
+  const good = Buffer.from(hdr);
+  good.writeUInt32BE(crc32c(hdr), hdr.length - 4);
+  assert.equal(parseProxyHeader(good).kind, 'ok');
+  const bad = Buffer.from(good);
+  bad[16] = 11; // a different source address
+  assert.deepEqual(parseProxyHeader(bad), { kind: 'error', reason: 'v2 CRC32C checksum does not match' });
 });

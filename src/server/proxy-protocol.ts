@@ -88,6 +88,8 @@ function parseV2(buf: Buffer): ProxyParse {
   if (len < addrLen) return error(`v2 address block needs ${addrLen} bytes, the header has ${len}`);
   const tlvs = parseTlvs(buf, 16 + addrLen, length);
   if (typeof tlvs === 'string') return error(tlvs);
+  const crcProblem = checkCrc(buf, 16 + addrLen, length);
+  if (crcProblem) return error(crcProblem);
   const header: ProxyHeader = { version: 2, local: true, tlvs };
   // LOCAL (health checks from the proxy itself), unspecified and unix: keep the socket's addresses.
   if (cmd === 1 && (af === 1 || af === 2)) {
@@ -116,6 +118,38 @@ function parseTlvs(buf: Buffer, from: number, to: number): ProxyHeader['tlvs'] |
     p += 3 + n;
   }
   return out;
+}
+
+const PP2_TYPE_CRC32C = 0x03;
+
+/** A PP2_TYPE_CRC32C TLV must hold the CRC32c of the whole header with its own value zeroed. */
+function checkCrc(buf: Buffer, from: number, to: number): string | undefined {
+  for (let p = from; p < to; p += 3 + buf.readUInt16BE(p + 1)) {
+    if (buf[p] !== PP2_TYPE_CRC32C) continue;
+    if (buf.readUInt16BE(p + 1) !== 4) return 'v2 CRC32C TLV must be 4 bytes';
+    const copy = Buffer.from(buf.subarray(0, to));
+    copy.writeUInt32BE(0, p + 3);
+    return crc32c(copy) === buf.readUInt32BE(p + 3) ? undefined : 'v2 CRC32C checksum does not match';
+  }
+  return undefined;
+}
+
+let CRC_TABLE: Uint32Array | undefined;
+
+/** CRC-32C (Castagnoli), as the PROXY protocol's checksum TLV uses. */
+export function crc32c(b: Uint8Array): number {
+  const t = (CRC_TABLE ??= (() => {
+    const tab = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+      tab[n] = c >>> 0;
+    }
+    return tab;
+  })());
+  let crc = 0xffffffff;
+  for (let i = 0; i < b.length; i++) crc = t[(crc ^ b[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function ipv4(b: Buffer, at: number): string {
