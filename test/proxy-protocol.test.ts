@@ -189,3 +189,15 @@ test('send_proxy_protocol on a WebSocket tunnel: the server learns the proxied c
   assert.match(text, /sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
   assert.deepEqual(peers, ['192.0.2.44']);
 });
+
+test('PROXY: shutdown does not wait for a trusted peer that never sends its header', async (t) => {
+  const add = closer(t);
+  const o = add(await startOrigin('o'));
+  const { gw } = await startGateway(withListener(simpleConfig([o.address]), ['127.0.0.1']));
+  const c = add(await RawConn.open(gw.addresses()[0]!.port));
+  await c.write('PROXY TCP4 192.0.2.7');
+  const started = Date.now();
+  await gw.close(5000);
+  assert.ok(Date.now() - started < 1000, `closed in ${Date.now() - started}ms`);
+  await c.ended;
+});

@@ -92,6 +92,7 @@ export class HttpListener {
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
+    this.#gate?.closePending();
     if (this.#inflight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

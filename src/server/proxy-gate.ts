@@ -16,6 +16,8 @@ const HEADER_TIMEOUT_MS = 10_000;
 export class ProxyGate {
   readonly #trusted: CidrSet;
   readonly #listener: string;
+  /** Connections still waiting for their header. */
+  readonly #pending = new Set<Socket>();
 
   constructor(listener: string, trusted: readonly string[]) {
     this.#listener = listener;
@@ -32,7 +34,9 @@ export class ProxyGate {
     if (!this.#trusted.has(peer)) return this.#refuse(socket, `peer ${peer} is not in proxy_protocol.trusted`);
     let buf: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => this.#refuse(socket, 'no PROXY protocol header in time'), HEADER_TIMEOUT_MS);
+    this.#pending.add(socket);
     const cleanup = () => {
+      this.#pending.delete(socket);
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('close', cleanup);
@@ -52,6 +56,11 @@ export class ProxyGate {
     socket.on('close', cleanup);
     socket.on('error', noop);
     socket.resume(); // a listener with pauseOnConnect starts it paused
+  }
+
+  /** Shutdown: drop connections that have not sent their header yet. */
+  closePending(): void {
+    for (const s of this.#pending) s.destroy();
   }
 
   /** The gate a listener's config asks for, if any. */

@@ -104,6 +104,7 @@ export class TcpListener {
   /** Stop accepting. Established streams are left to the gateway's splice set (closed after the grace time at shutdown). */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#gate?.closePending();
     await new Promise<void>((r) => this.#server.close(() => r()));
   }
 }

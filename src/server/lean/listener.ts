@@ -134,6 +134,7 @@ export class LeanListener {
   async close(graceMs: number): Promise<void> {
     this.#ctx.closing = true;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#gate?.closePending();
     for (const c of [...this.#conns]) c.closeIfIdle();
     if (this.#conns.size > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
