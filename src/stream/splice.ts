@@ -95,8 +95,11 @@ export class Splice {
 export class SpliceSet {
   readonly #all = new Set<Splice>();
   #waiter: (() => void) | undefined;
+  #closed = false;
 
+  /** A splice that begins after shutdown (its connect was under way) is cut at once. */
   add(s: Splice): void {
+    if (this.#closed) return s.close('shutdown');
     this.#all.add(s);
   }
 
@@ -119,6 +122,7 @@ export class SpliceSet {
       });
       clearTimeout(timer);
     }
+    this.#closed = true;
     for (const s of [...this.#all]) s.close('shutdown');
   }
 }
