@@ -201,3 +201,21 @@ test('PROXY: shutdown does not wait for a trusted peer that never sends its head
   assert.ok(Date.now() - started < 1000, `closed in ${Date.now() - started}ms`);
   await c.ended;
 });
+
+test('PROXY: a reload turns proxy_protocol on for new connections of a kept listener', async (t) => {
+  const add = closer(t);
+  const o = add(await startOrigin('o'));
+  const cfg = simpleConfig([o.address]);
+  const { gw, url } = await startGateway(cfg);
+  add(gw);
+  assert.equal((await fetchText(url + '/')).status, 200);
+  await gw.reload({ ...withListener(cfg, ['127.0.0.1']), listeners: [{ name: 'test', address: '127.0.0.1:0', proxy_protocol: { trusted: ['127.0.0.1'] } }], engine: gw.config.engine });
+  const port = gw.addresses()[0]!.port;
+  const plain = add(await RawConn.open(port));
+  await plain.write(GET);
+  assert.equal(await plain.untilClosed(), '', 'a connection without a header is now refused');
+  const c = add(await RawConn.open(port));
+  await c.write(`PROXY TCP4 192.0.2.9 10.0.0.1 1 80\r\n${GET}`);
+  assert.match(await c.waitFor((s) => s.endsWith('\r\n0\r\n\r\n')), /^HTTP\/1.1 200/);
+  assert.equal(o.seen.at(-1)!.headers['x-forwarded-for'], '192.0.2.9');
+});
