@@ -13,6 +13,8 @@ import { LeanListener } from './server/lean/listener.js';
 import { SecureListener } from './server/secure-listener.js';
 import { listenerKind } from './server/kind.js';
 import type { CertStore } from './tls/cert-store.js';
+import { TcpListener } from './stream/listener.js';
+import { SpliceSet } from './stream/splice.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 import { Http01Challenges } from './tls/acme/challenges.js';
@@ -51,7 +53,8 @@ export function toConfig(input: unknown): Config {
  */
 export class Gateway {
   #runtime: Runtime;
-  #listeners = new Map<string, HttpListener | LeanListener | SecureListener>();
+  #listeners = new Map<string, HttpListener | LeanListener | SecureListener | TcpListener>();
+  readonly #splices = new SpliceSet();
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
@@ -77,7 +80,7 @@ export class Gateway {
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
-    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges };
+    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges, splices: this.#splices };
   }
 
   #applyLog(config: Config): void {
@@ -106,20 +109,24 @@ export class Gateway {
     const added: string[] = [];
     try {
       for (const lc of config.listeners) {
-        const key = `${lc.host}|${lc.port}`;
-        const had = this.#listeners.get(key);
-        if (had && listenerKind(had.config) === listenerKind(lc)) {
-          if (had instanceof SecureListener) had.update(lc);
+        const key = listenerKey(lc);
+        const kept = this.#listeners.get(key);
+        if (kept && listenerKind(kept.config) === listenerKind(lc)) {
+          kept.reconfigure(lc);
           continue;
         }
-        if (had) {
-          // Same address, another protocol (say TLS added): the old socket must go before the new one binds.
+        if (kept) {
+          // Same address, another kind (say TLS added): the old socket must go before the new one binds.
           this.#listeners.delete(key);
-          await had.close(config.shutdown_timeout);
+          await kept.close(config.shutdown_timeout);
         }
-        const kind = listenerKind(lc);
         const rt = () => this.#runtime;
-        const l = kind !== 'http' ? new SecureListener(lc, rt, { certPollMs: this.#opts.certPollMs, engine: config.engine }) : new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, rt);
+        const l =
+          lc.protocol === 'tcp'
+            ? new TcpListener(lc, rt)
+            : listenerKind(lc) !== 'http'
+              ? new SecureListener(lc, rt, { certPollMs: this.#opts.certPollMs, engine: config.engine })
+              : new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, rt);
         await l.listen();
         this.#listeners.set(key, l);
         added.push(key);
@@ -135,7 +142,7 @@ export class Gateway {
 
   /** Close listeners the config no longer has; their in-flight requests may finish. */
   #closeRemovedListeners(config: Config): void {
-    const wanted = new Set(config.listeners.map((l) => `${l.host}|${l.port}`));
+    const wanted = new Set(config.listeners.map(listenerKey));
     for (const [key, l] of this.#listeners) {
       if (wanted.has(key)) continue;
       this.#listeners.delete(key);
@@ -156,7 +163,7 @@ export class Gateway {
   addresses(): Array<{ name: string; host: string; port: number; url: string }> {
     return [...this.#listeners.values()].map((l) => {
       const host = l.config.host.includes(':') ? `[${l.config.host}]` : l.config.host;
-      return { name: l.config.name, host: l.config.host, port: l.port, url: `${l.config.tls ? 'https' : 'http'}://${host}:${l.port}` };
+      return { name: l.config.name, host: l.config.host, port: l.port, url: `${l.config.protocol === 'tcp' ? 'tcp' : l.config.tls ? 'https' : 'http'}://${host}:${l.port}` };
     });
   }
 
@@ -184,12 +191,17 @@ export class Gateway {
   async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
+    await Promise.all([...[...this.#listeners.values()].map((l) => l.close(graceMs)), this.#splices.close(graceMs)]);
     this.#listeners.clear();
     await this.#pools.close(0);
     this.#log?.close();
     this.#log = undefined;
   }
+}
+
+/** A listener is kept across a reload when its address and protocol stay the same. */
+function listenerKey(lc: Config['listeners'][number]): string {
+  return `${lc.host}|${lc.port}|${lc.protocol}`;
 }
 
 /**

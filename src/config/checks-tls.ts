@@ -36,9 +36,17 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     const path = childPath('listeners', i);
     const t = entry(l, 'tls')?.value;
     const hasTls = t?.kind === 'map';
+    const h2c = flag(entry(l, 'h2c')?.value, false);
+    if (str(entry(l, 'protocol')?.value) === 'tcp') {
+      for (const k of ['tls', 'http2', 'h2c', 'http2_limits'] as const) if (entry(l, k)) at(l, path, k, `expected no "${k}" on a tcp listener (TLS and HTTP/2 are for http listeners)`);
+      return;
+    }
     if (flag(entry(l, 'http2')?.value, false) && !hasTls) at(l, path, 'http2', 'expected http2 only on a listener with tls (use h2c: true for cleartext HTTP/2)');
-    if (flag(entry(l, 'h2c')?.value, false) && hasTls) at(l, path, 'h2c', 'expected h2c only on a listener without tls (use http2: true with tls)');
-    if (entry(l, 'http2_limits') && !flag(entry(l, 'http2')?.value, false) && !flag(entry(l, 'h2c')?.value, false)) {
+    if (h2c && hasTls) at(l, path, 'h2c', 'expected h2c only on a listener without tls (use http2: true with tls)');
+    if (entry(l, 'proxy_protocol') && (hasTls || h2c)) {
+      at(l, path, 'proxy_protocol', 'expected no proxy_protocol on a listener with tls or h2c (PROXY protocol is accepted on plain HTTP and tcp listeners only)');
+    }
+    if (entry(l, 'http2_limits') && !flag(entry(l, 'http2')?.value, false) && !h2c) {
       at(l, path, 'http2_limits', 'expected http2_limits only on a listener with http2 or h2c');
     }
     if (!hasTls) return;
@@ -67,6 +75,9 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     const protocol = str(entry(e.value, 'protocol')?.value);
     if (protocol === 'h2' && !tlsOn) at(e.value, path, 'protocol', 'expected protocol h2 only with tls enabled (use h2c for cleartext HTTP/2)');
     if (protocol === 'h2c' && tlsOn) at(e.value, path, 'protocol', 'expected protocol h2c only without tls (use h2 for HTTP/2 over TLS)');
+    if (entry(e.value, 'send_proxy_protocol') && (tlsOn || protocol === 'h2' || protocol === 'h2c')) {
+      at(e.value, path, 'send_proxy_protocol', 'expected send_proxy_protocol only on cleartext HTTP/1.1 upstreams (not with tls or protocol h2/h2c)');
+    }
     if (t?.kind !== 'map') continue;
     const tpath = childPath(path, 'tls');
     const ca = str(entry(t, 'ca')?.value);

@@ -1,7 +1,7 @@
 /** Turns the schema's output into the runtime's Config: position-based names and inherited defaults. */
 import type { ParsedConfig } from './schema.js';
 import { resolve } from 'node:path';
-import type { Config, RouteConfig, RouteMatch, UpstreamConfig } from './types.js';
+import type { Config, ListenerConfig, RouteConfig, RouteMatch, UpstreamConfig } from './types.js';
 
 /** `baseDir`: where relative file paths (certificates) start from: the config file's directory. */
 export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
@@ -35,6 +35,7 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
       up.tls = { ...t };
       for (const k of ['ca', 'cert', 'key'] as const) if (t[k] !== undefined) up.tls[k] = abs(t[k]);
     }
+    if (u.send_proxy_protocol !== undefined) up.send_proxy_protocol = u.send_proxy_protocol;
     upstreams[name] = up;
   }
   return {
@@ -48,6 +49,7 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
       ...(l.http2 ? { http2: true } : {}),
       ...(l.h2c ? { h2c: true } : {}),
       ...(l.http2 || l.h2c ? { http2_limits: { ...l.http2_limits } } : {}),
+      ...streamListener(l),
     })),
     routes: p.routes.map((r, i): RouteConfig => {
       const match: RouteMatch = {};
@@ -71,4 +73,15 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
     workers: p.workers,
     access_log: { ...p.access_log },
   };
+}
+
+/** The L4 / PROXY protocol keys of a listener (defaults: http, idle 10m for tcp like NGINX proxy_timeout). */
+function streamListener(l: ParsedConfig['listeners'][number]): Pick<ListenerConfig, 'protocol' | 'upstream' | 'idle_timeout' | 'proxy_protocol'> {
+  const out: Pick<ListenerConfig, 'protocol' | 'upstream' | 'idle_timeout' | 'proxy_protocol'> = {
+    protocol: l.protocol,
+    idle_timeout: l.idle_timeout ?? (l.protocol === 'tcp' ? 600_000 : 0),
+  };
+  if (l.upstream !== undefined) out.upstream = l.upstream;
+  if (l.proxy_protocol !== undefined) out.proxy_protocol = { trusted: [...l.proxy_protocol.trusted] };
+  return out;
 }

@@ -7,6 +7,7 @@ import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
 import { http2LimitsSchema, listenerH2c, listenerHttp2, listenerTlsSchema } from './schema-tls.js';
+import { streamListenerFields } from './schema-stream.js';
 
 export const listenerSchema = object(
   {
@@ -24,8 +25,9 @@ export const listenerSchema = object(
     http2: listenerHttp2,
     h2c: listenerH2c,
     http2_limits: http2LimitsSchema,
+    ...streamListenerFields,
   },
-  { type: 'listener', doc: 'An address the gateway accepts HTTP connections on.' },
+  { type: 'listener', doc: 'An address the gateway accepts HTTP connections (or, with `protocol: tcp`, TCP streams) on.' },
 );
 
 export const configSchema = object(
@@ -44,7 +46,7 @@ export const configSchema = object(
       default: {},
       type: 'mapping of name to upstream',
       keyName: 'name',
-      doc: 'Named pools of backend servers. Routes refer to them by name.',
+      doc: 'Named pools of backend servers. Routes and `tcp` listeners refer to them by name.',
     }),
     client_max_body_size: size({
       default: '1MiB',

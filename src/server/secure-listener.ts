@@ -6,6 +6,7 @@ import { bind, boundPort } from './bind.js';
 import type { ListenerConfig } from '../config/types.js';
 import { serveRequest, type Runtime } from '../proxy/handler.js';
 import { inviteBody } from '../proxy/route.js';
+import { serveUpgrade } from '../proxy/upgrade.js';
 import type { ProxyRequest, ProxyResponse } from '../proxy/exchange.js';
 import { H2Request, H2Response } from './h2/exchange.js';
 import { guardResets } from './h2/reset-guard.js';
@@ -94,6 +95,8 @@ export class SecureListener {
     };
     server.on('request', (req, res) => serve(req, res, false));
     server.on('checkContinue', (req, res) => serve(req, res, true));
+    // HTTP/1.1 upgrades (WebSocket over TLS) leave node:http: the tunnel owns the socket from here on.
+    server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => serveUpgrade(runtime(), req, socket, head, proto));
     server.on('connection', (s: Socket) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
@@ -118,7 +121,7 @@ export class SecureListener {
   }
 
   /** A reload kept this listener (same address and kind): take its new certificates and limits. */
-  update(config: ListenerConfig): void {
+  reconfigure(config: ListenerConfig): void {
     if (config.tls && this.certs) this.certs.configure(contextSettings(config, config.tls), config.tls.certificates);
     const limits = config.http2_limits ?? LIMITS;
     if ('updateSettings' in this.#server) {

@@ -5,6 +5,7 @@ import type { UpstreamDispatcher } from '../proxy/exchange.js';
 import { LeanPool } from './lean/pool.js';
 import { H2Pool } from './h2/pool.js';
 import { tlsConnectOptions } from './tls-options.js';
+import { ProxiedPools, type Connector } from './proxied.js';
 
 /** Which client drives upstream connections: undici, or the lean raw-socket pool. */
 export type TransportKind = 'node' | 'lean';
@@ -60,7 +61,7 @@ export class PoolSet {
 function poolKey(h: Host, up: UpstreamConfig): string {
   const t = up.timeouts;
   const k = up.keepalive;
-  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}|${up.protocol ?? 'http1'}|${JSON.stringify(up.tls ?? null)}`;
+  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}|${up.send_proxy_protocol ?? ''}|${up.protocol ?? 'http1'}|${JSON.stringify(up.tls ?? null)}`;
 }
 
 const isH2 = (up: UpstreamConfig) => up.protocol === 'h2' || up.protocol === 'h2c';
@@ -89,6 +90,7 @@ function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
     maxIdle: up.keepalive.max_idle,
     headLimits: { maxHeadSize: 64 * 1024, maxHeaders: 200 },
     ...tlsOption(up, h),
+    ...(up.send_proxy_protocol ? { proxyProtocol: up.send_proxy_protocol } : {}),
   });
 }
 
@@ -106,7 +108,13 @@ function loadUndici(): typeof import('undici') {
 }
 
 function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
-  const { Pool } = loadUndici();
+  const pp = up.send_proxy_protocol;
+  if (pp) return new ProxiedPools(pp, up.keepalive.idle_timeout, (connect) => createUndiciPool(h, up, connect));
+  return createUndiciPool(h, up);
+}
+
+function createUndiciPool(h: Host, up: UpstreamConfig, connect?: (base: Connector) => Connector): UpstreamDispatcher {
+  const { Pool, buildConnector } = loadUndici();
   const tlsOpts = tlsConnectOptions(up, h.hostname);
   const origin = `${tlsOpts ? 'https' : 'http'}://${h.address}`;
   const keepAlive = up.keepalive.max_idle > 0;
@@ -122,7 +130,7 @@ function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
     keepAliveTimeoutThreshold: 1000,
     strictContentLength: true,
     maxHeaderSize: 64 * 1024,
-    ...(tlsOpts ? { connect: tlsOpts } : {}),
+    ...(connect ? { connect: connect(buildConnector({ timeout: up.timeouts.connect }) as unknown as Connector) as never } : tlsOpts ? { connect: tlsOpts } : {}),
   });
   // undici takes our request shape as is (async-iterable bodies included).
   return pool as unknown as UpstreamDispatcher;

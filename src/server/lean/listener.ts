@@ -4,7 +4,9 @@ import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
+import { serveUpgrade } from '../../proxy/upgrade.js';
 import { Connection, type LeanContext } from './connection.js';
+import { ProxyGate } from '../proxy-gate.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 
@@ -43,7 +45,8 @@ export interface LeanListenerOptions {
  * connection are checked by one timer per listener.
  */
 export class LeanListener {
-  readonly config: ListenerConfig;
+  config: ListenerConfig;
+  #gate: ProxyGate | undefined;
   readonly #server: net.Server;
   readonly #conns = new Set<Connection>();
   readonly #ctx: LeanContext;
@@ -71,16 +74,33 @@ export class LeanListener {
         if (conns.size === 0) this.#wake();
       },
     };
+    if (opts.handle === undefined) this.#ctx.upgrade = (req, socket, head) => serveUpgrade(runtime(), req, socket, head, opts.tls ? 'https' : 'http');
     const accept = (socket: net.Socket) => {
       if (this.#ctx.closing) {
         socket.destroy();
         return;
       }
-      conns.add(new Connection(socket, this.#ctx));
+      const gate = this.#gate;
+      if (!gate) conns.add(new Connection(socket, this.#ctx));
+      else {
+        gate.accept(socket, (s) => {
+          if (this.#ctx.closing) return void s.destroy();
+          conns.add(new Connection(s, this.#ctx));
+          s.resume();
+        });
+      }
     };
     const sockOpts = { noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM };
     // TLS: the same connections on decrypted sockets, once the handshake is done (10 s at most).
+    // (PROXY protocol is not accepted on TLS listeners: the config refuses it.)
     this.#server = opts.tls ? tls.createServer({ ...sockOpts, allowHalfOpen: false, ...opts.tls, handshakeTimeout: 10_000 }, accept) : net.createServer(sockOpts, accept);
+    this.#gate = ProxyGate.for(config);
+  }
+
+  /** A reload kept this listener: new connections use its new PROXY protocol settings. */
+  reconfigure(config: ListenerConfig): void {
+    this.config = config;
+    this.#gate = ProxyGate.for(config);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
@@ -126,6 +146,7 @@ export class LeanListener {
   async close(graceMs: number): Promise<void> {
     this.#ctx.closing = true;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#gate?.closePending();
     for (const c of [...this.#conns]) c.closeIfIdle();
     if (this.#conns.size > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;

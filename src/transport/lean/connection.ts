@@ -78,11 +78,17 @@ export class UpstreamConnection {
     if (this.#handler && this.#handler.onData(buf.subarray(s, e)) === false) this.#pause();
   };
 
-  constructor(owner: ConnectionOwner, opts: LeanPoolOptions) {
+  /** For `send_proxy_protocol`: the client address this connection was opened for (reused only for it). */
+  readonly proxyKey: string | undefined;
+
+  /** `preamble`: bytes written before the first request (a PROXY protocol header). */
+  constructor(owner: ConnectionOwner, opts: LeanPoolOptions, preamble?: { key: string; bytes: Buffer }) {
+    this.proxyKey = preamble?.key;
     this.#owner = owner;
     this.#opts = opts;
     if (opts.tls) {
       // TLS: node hands decrypted bytes over in fresh buffers ('data'); the request waits for the handshake.
+      // (A PROXY header goes before the TLS handshake, on the raw socket: not with tls, the config refuses it.)
       this.socket = tls.connect({ ...opts.tls, host: opts.host, port: opts.port });
       this.socket.setNoDelay(true);
       this.socket.on('data', (c: Buffer) => this.#onData(c, c.length));
@@ -96,6 +102,8 @@ export class UpstreamConnection {
         onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => (this.#onData(buf as Buffer, n), true) },
       } as net.NetConnectOpts);
       this.socket.on('connect', () => this.#onConnect());
+      // Queued by net until the connection is up, so it precedes the first request.
+      if (preamble) this.socket.write(preamble.bytes);
     }
     this.#timeout(opts.connectTimeout);
     this.socket.on('timeout', () => this.#onTimeout());

@@ -18,6 +18,8 @@ export interface LeanPoolOptions {
   headLimits: HeadLimits;
   /** HTTPS to the server: tls.connect options (see transport/tls-options.ts); absent for cleartext. */
   tls?: ConnectionOptions;
+  /** `send_proxy_protocol`: each connection starts with this PROXY header version. */
+  proxyProtocol?: 'v1' | 'v2';
 }
 
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
