@@ -32,3 +32,33 @@ test('certificate paths are relative to the config file; bad files are reported 
   assert.equal(bad.issues.length, 1);
   assert.match(formatIssue(bad.issues[0]!), /headwater\.yaml:5:34 {2}listeners\[0\]\.tls\.certificates\[0\]\.key {2}".*other\.key" is not the private key of ".*site\.pem"/);
 });
+
+test('TLS and HTTP/2 keys that cannot work together are config errors', async () => {
+  const { validateConfig } = await import('./load.js');
+  const site = pki.leaf('combo', ['DNS:combo.example']);
+  const r = validateConfig({
+    listeners: [
+      { address: '127.0.0.1:1', tls: { certificates: [site] }, proxy_protocol: { trusted: ['127.0.0.1/32'] } },
+      { address: '127.0.0.1:2', http2: true },
+      { address: '127.0.0.1:3', h2c: true, tls: { certificates: [site] } },
+      { address: '127.0.0.1:4', http2_limits: { max_concurrent_streams: 10 } },
+      { address: '127.0.0.1:5', protocol: 'tcp', upstream: 'web', h2c: true },
+      { address: '127.0.0.1:6', tls: { certificates: [site], alpn: ['h2'] } },
+    ],
+    upstreams: {
+      web: { protocol: 'h2', servers: [{ address: '127.0.0.1:9' }] },
+      px: { send_proxy_protocol: 'v1', tls: { verify: false }, servers: [{ address: '127.0.0.1:9' }] },
+    },
+  });
+  assert.ok(!r.ok);
+  assert.deepEqual(r.issues.map((i) => i.path).sort(), [
+    'listeners[0].proxy_protocol',
+    'listeners[1].http2',
+    'listeners[2].h2c',
+    'listeners[3].http2_limits',
+    'listeners[4].h2c',
+    'listeners[5].tls.alpn',
+    'upstreams.px.send_proxy_protocol',
+    'upstreams.web.protocol',
+  ]);
+});

@@ -1,4 +1,6 @@
 import net from 'node:net';
+import tls from 'node:tls';
+import { isTlsError, tlsConnectOptions } from '../transport/tls-options.js';
 import type { ErrorCode } from '../errors.js';
 import type { PickContext } from '../balancer/types.js';
 import type { Host } from '../upstream/host.js';
@@ -77,12 +79,17 @@ export class Dialer implements PickContext {
     host.state.requests++;
     const up = this.#group.config;
     const t0 = this.#clock();
-    const socket = net.connect({ host: host.hostname, port: host.port, allowHalfOpen: true, noDelay: true });
+    // An upstream with `tls`: the dedicated connection is TLS too, verified like pooled ones (HTTP/1.1 by ALPN).
+    const secure = tlsConnectOptions(up, host.hostname);
+    const socket = secure
+      ? tls.connect({ ...secure, ALPNProtocols: ['http/1.1'], host: host.hostname, port: host.port })
+      : net.connect({ host: host.hostname, port: host.port, allowHalfOpen: true, noDelay: true });
     this.#socket = socket;
     socket.pause();
     if (up.timeouts.connect > 0) socket.setTimeout(up.timeouts.connect);
-    const fail = (outcome: 'error' | 'timeout') => {
-      socket.removeAllListeners('connect');
+    const connected = secure ? 'secureConnect' : 'connect';
+    const fail = (outcome: 'error' | 'timeout', err?: NodeJS.ErrnoException) => {
+      socket.removeAllListeners(connected);
       socket.destroy();
       if (this.#cancelled) return;
       const now = (this.now = this.#clock());
@@ -90,7 +97,7 @@ export class Dialer implements PickContext {
       recordOutcome(host, true, now, this.#group.sole, outcome);
       this.tries.push({ server: host.address, outcome, ms: round(now - t0) });
       (this.excluded as Set<Host>).add(host);
-      const code: ErrorCode = outcome === 'timeout' ? 'HW_ERR_UPSTREAM_TIMEOUT' : 'HW_ERR_UPSTREAM_CONNECT';
+      const code: ErrorCode = outcome === 'timeout' ? 'HW_ERR_UPSTREAM_TIMEOUT' : isTlsError(err?.code ?? '') ? 'HW_ERR_UPSTREAM_TLS' : 'HW_ERR_UPSTREAM_CONNECT';
       const again = this.#policy.shouldRetry(outcome, {
         attempt: this.tries.length, elapsedMs: now - this.#started, method: 'GET', bodyReplayable: true, committed: false, beforeSend: true,
       });
@@ -98,8 +105,8 @@ export class Dialer implements PickContext {
       else done({ ok: false, code });
     };
     socket.once('timeout', () => fail('timeout'));
-    socket.once('error', () => fail('error'));
-    socket.once('connect', () => {
+    socket.once('error', (err) => fail('error', err));
+    socket.once(connected, () => {
       socket.removeAllListeners('timeout');
       socket.removeAllListeners('error');
       socket.setTimeout(0);
