@@ -1,24 +1,18 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { makePki, type TestPki } from './helpers/certs.js';
+import { filePki } from './helpers/certs.js';
 import { gatewayFor, simpleConfig } from './helpers/gateway.js';
 import { grpcServer, grpcClient, unary, collect, converse } from './helpers/grpc.js';
 
-let pki: TestPki;
-let a: { cert: string; key: string };
-before(() => {
-  pki = makePki();
-  a = pki.leaf('a', ['DNS:localhost', 'IP:127.0.0.1']);
-});
-after(() => pki.remove());
+const certs = filePki({ a: ['DNS:localhost', 'IP:127.0.0.1'] });
 
 for (const mode of ['h2c', 'tls'] as const) {
   test(`gRPC passes through end to end (${mode} listener, h2c upstream): unary, streaming both ways, status errors`, async (t) => {
     const server = await grpcServer(t);
-    const listener = mode === 'h2c' ? { address: '127.0.0.1:0', h2c: true } : { address: '127.0.0.1:0', http2: true, tls: { certificates: [a] } };
+    const listener = mode === 'h2c' ? { address: '127.0.0.1:0', h2c: true } : { address: '127.0.0.1:0', http2: true, tls: { certificates: [certs.pairs['a']!] } };
     const url = await gatewayFor(t, { ...simpleConfig([server], { protocol: 'h2c' }), listeners: [listener] });
-    const c = grpcClient(t, new URL(url).host, mode === 'tls' ? pki.ca : undefined);
+    const c = grpcClient(t, new URL(url).host, mode === 'tls' ? certs.pki.ca : undefined);
     assert.equal(await unary(c, 'hi'), 'echo:hi');
     const s = await collect(c, 'n');
     assert.deepEqual(s.messages, ['n-0', 'n-1', 'n-2']);

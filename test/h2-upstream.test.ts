@@ -1,19 +1,13 @@
-import { test, before, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { makePki, type TestPki } from './helpers/certs.js';
+import { filePki } from './helpers/certs.js';
 import { gatewayFor, simpleConfig, fetchText, client } from './helpers/gateway.js';
 
-let pki: TestPki;
-let leaf: { cert: string; key: string };
-before(() => {
-  pki = makePki();
-  leaf = pki.leaf('h2', ['DNS:localhost', 'IP:127.0.0.1']);
-});
-after(() => pki.remove());
+const certs = filePki({ h2: ['DNS:localhost', 'IP:127.0.0.1'] });
 
 interface Seen {
   headers: http2.IncomingHttpHeaders;
@@ -23,7 +17,7 @@ interface Seen {
 
 /** A node:http2 origin (TLS when `secure`): echoes method, path and body size, with a trailer. */
 async function h2Origin(t: TestContext, secure: boolean, seen: Seen[]): Promise<string> {
-  const server = secure ? http2.createSecureServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }) : http2.createServer();
+  const server = secure ? http2.createSecureServer({ cert: readFileSync(certs.pairs['h2']!.cert), key: readFileSync(certs.pairs['h2']!.key) }) : http2.createServer();
   server.on('stream', (stream, headers) => {
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
@@ -49,7 +43,7 @@ for (const protocol of ['h2c', 'h2'] as const) {
   test(`protocol: ${protocol}: HTTP/1.1 clients to an HTTP/2 server, one multiplexed connection`, async (t) => {
     const seen: Seen[] = [];
     const addr = await h2Origin(t, protocol === 'h2', seen);
-    const up = protocol === 'h2' ? { protocol, tls: { ca: pki.caPath } } : { protocol };
+    const up = protocol === 'h2' ? { protocol, tls: { ca: certs.pki.caPath } } : { protocol };
     const url = await gatewayFor(t, simpleConfig([addr], up));
     const replies = await Promise.all([1, 2, 3, 4].map((i) => fetchText(`${url}/r${i}`, i === 4 ? { method: 'POST', body: 'x'.repeat(100_000) } : {})));
     assert.deepEqual(replies.map((r) => r.body), ['GET /r1 0', 'GET /r2 0', 'GET /r3 0', 'POST /r4 100000']);

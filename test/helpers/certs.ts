@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,4 +47,15 @@ export function makePki(): TestPki {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A PKI for one test file: made before its tests with a leaf per entry of `leaves` (name -> SANs), removed after. */
+export function filePki(leaves: Record<string, string[]>): { pki: TestPki; pairs: Record<string, { cert: string; key: string }> } {
+  const out = { pki: undefined as unknown as TestPki, pairs: {} as Record<string, { cert: string; key: string }> };
+  before(() => {
+    out.pki = makePki();
+    for (const [name, sans] of Object.entries(leaves)) out.pairs[name] = out.pki.leaf(name, sans);
+  });
+  after(() => out.pki.remove());
+  return out;
 }
