@@ -82,3 +82,35 @@ test('rapid reset: a client that cancels streams faster than max_resets_per_seco
   assert.equal(await goaway, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
   assert.ok(events.some((e) => e.msg.startsWith('HTTP/2 client reset too many streams')));
 });
+
+test('an HTTP/2 client that cancels its stream aborts the upstream request (499)', async (t) => {
+  let upstreamClosed: () => void;
+  const closed = new Promise<void>((r) => (upstreamClosed = r));
+  const o = await originFor(
+    t,
+    'o',
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('tick\n'), 20);
+      res.on('close', () => {
+        clearInterval(timer);
+        upstreamClosed();
+      });
+    },
+    { streaming: true },
+  );
+  const records: Array<{ status: number; code?: string }> = [];
+  const sub = (m: unknown) => records.push(m as { status: number; code?: string });
+  channels.request.subscribe(sub);
+  t.after(() => channels.request.unsubscribe(sub));
+  const url = await gatewayFor(t, { ...simpleConfig([o.address]), listeners: [{ address: '127.0.0.1:0', h2c: true }] });
+  const s = http2.connect(url);
+  t.after(() => s.destroy());
+  const st = s.request({ ':path': '/' });
+  st.on('error', () => {});
+  await new Promise<void>((r) => st.once('data', () => r()));
+  st.close(http2.constants.NGHTTP2_CANCEL);
+  await closed;
+  await new Promise<void>((r) => setTimeout(r, 20));
+  assert.equal(records.at(-1)?.code, 'HW_ERR_CLIENT_ABORT');
+});

@@ -106,8 +106,10 @@ export class H2Response implements ProxyResponse {
     return this.#stream.destroyed;
   }
 
+  /** Node also reports a stream the client reset as writableFinished: that one is not. */
   get writableFinished(): boolean {
-    return this.#stream.writableFinished;
+    const s = this.#stream;
+    return s.writableFinished && !s.aborted && (s.rstCode ?? 0) === 0;
   }
 
   writeHead(status: number, headers: string[]): unknown {
