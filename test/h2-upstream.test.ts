@@ -86,3 +86,41 @@ test('a server that sends GOAWAY: later requests go on a new connection', async 
   for (let i = 1; i <= 3; i++) assert.equal((await fetchText(url)).body, `r${i}`);
   assert.equal(sessions.size, 3);
 });
+
+/** An h2c server whose streams never answer; resolves each stream's abort. */
+async function silentOrigin(t: TestContext, onStream: (s: http2.ServerHttp2Stream) => void): Promise<string> {
+  const sessions = new Set<http2.Http2Session>();
+  const server = http2.createServer();
+  server.on('session', (s) => sessions.add(s));
+  server.on('stream', onStream);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of sessions) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('HTTP/2 upstream: no response headers within timeouts.response_header is a 504', async (t) => {
+  const addr = await silentOrigin(t, () => {});
+  const url = await gatewayFor(t, simpleConfig([addr], { protocol: 'h2c', timeouts: { response_header: '200ms' } }));
+  const started = Date.now();
+  const r = await fetchText(url);
+  assert.equal(r.status, 504);
+  assert.ok(Date.now() - started < 2000);
+});
+
+test('HTTP/2 upstream: a client that goes away cancels the upstream stream', async (t) => {
+  let cancelled: () => void;
+  const done = new Promise<void>((r) => (cancelled = r));
+  const addr = await silentOrigin(t, (s) => {
+    s.respond({ ':status': 200 });
+    s.write('first');
+    s.on('close', () => cancelled());
+  });
+  const url = await gatewayFor(t, simpleConfig([addr], { protocol: 'h2c' }));
+  const r = await request(url, { dispatcher: client });
+  await new Promise<void>((res) => r.body.once('data', () => res()));
+  r.body.destroy();
+  await done;
+});
