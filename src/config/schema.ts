@@ -6,6 +6,7 @@ import { bool, int, list, object, oneOf, optional, record, string, type Infer } 
 import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
+import { resolverSchema } from './schema-traffic.js';
 
 export const listenerSchema = object(
   {
@@ -41,6 +42,7 @@ export const configSchema = object(
       keyName: 'name',
       doc: 'Named pools of backend servers. Routes refer to them by name.',
     }),
+    resolver: optional(resolverSchema('the system\'s (/etc/resolv.conf)', 'The default for every upstream that sets none.')),
     client_max_body_size: size({
       default: '1MiB',
       doc: 'Default limit on request body size for routes that set none; bigger requests get 413 before reaching a server. Protects servers from huge uploads. 0 means no limit.',
