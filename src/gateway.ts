@@ -5,6 +5,7 @@ import type { BalancerDeps } from './balancer/types.js';
 import { defaultBalancerDeps } from './balancer/registry.js';
 import { RouteTable } from './router/router.js';
 import { HostRegistry } from './upstream/registry.js';
+import { HealthService } from './health/service.js';
 import { PoolSet } from './transport/pools.js';
 import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
@@ -50,6 +51,7 @@ export class Gateway {
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
+  readonly #health: HealthService;
   readonly #opts: GatewayOptions;
   /** ACME http-01 answers pending on any listener's certificate order. */
   readonly challenges = new Http01Challenges();
@@ -60,6 +62,7 @@ export class Gateway {
   constructor(config: Config, opts: GatewayOptions = {}) {
     this.#opts = opts;
     this.#deps = { now: opts.now ?? defaultBalancerDeps.now, random: opts.random ?? defaultBalancerDeps.random };
+    this.#health = new HealthService(this.#deps);
     this.#runtime = this.#build(config);
   }
 
@@ -71,7 +74,8 @@ export class Gateway {
     const groups = this.#hosts.build(config, this.#deps);
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
-    for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
+    for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry, name));
+    this.#health.sync(groups.values());
     return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges };
   }
 
@@ -93,6 +97,7 @@ export class Gateway {
       await this.close(0);
       throw err;
     }
+    this.#hosts.markStarted();
     channels.lifecycle.publish({ level: 'info', msg: 'started', listeners: this.addresses() });
   }
 
@@ -159,6 +164,8 @@ export class Gateway {
   async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#health.close();
+    this.#hosts.close();
     await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
     this.#listeners.clear();
     await this.#pools.close(0);

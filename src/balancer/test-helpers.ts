@@ -59,6 +59,7 @@ export function makeCtx(over: {
     header: (name) => (Object.hasOwn(headers, name) ? headers[name] : undefined),
     excluded: new Set(over.excluded ?? []),
     now: over.now ?? TEST_NOW,
+    panic: false,
   };
 }
 

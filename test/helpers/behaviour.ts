@@ -127,3 +127,34 @@ export function recordRequests(): { records: AccessRecord[]; stop(): void } {
   diagnostics.subscribe('headwater:request', fn);
   return { records, stop: () => diagnostics.unsubscribe('headwater:request', fn) };
 }
+
+/** Collects every message published on a diagnostics channel (e.g. headwater:host) until stop(). */
+export function recordChannel<T>(name: string): { events: T[]; stop(): void } {
+  const events: T[] = [];
+  const fn = (m: unknown) => events.push(m as T);
+  diagnostics.subscribe(name, fn);
+  return { events, stop: () => diagnostics.unsubscribe(name, fn) };
+}
+
+/**
+ * An origin behaviour with a health endpoint: `path` answers `status`/`body` as currently set
+ * (and counts probes), any other path answers 200 with the name.
+ */
+export function withHealth(name: string, path = '/healthz'): { handler: OriginHandler; probes: number; status: number; body: string } {
+  const h = {
+    probes: 0,
+    status: 200,
+    body: 'ok',
+    handler: ((req, res) => {
+      if (req.url === path) {
+        h.probes++;
+        res.writeHead(h.status, { 'content-type': 'text/plain' });
+        res.end(h.body);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-origin': name });
+      res.end(name);
+    }) as OriginHandler,
+  };
+  return h;
+}
