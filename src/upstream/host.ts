@@ -166,7 +166,7 @@ export const SLOW_START_FLOOR = 0.1;
 export function effectiveWeight(host: Host, now: number): number {
   if (host.slowStart === 0) return host.weight;
   const s = host.state;
-  const from = s.failedUntil > s.since && s.failedUntil <= now ? s.failedUntil : s.since;
+  const from = s.failedUntil !== 0 && s.failedUntil > s.since && s.failedUntil <= now ? s.failedUntil : s.since;
   const t = now - from;
   if (t >= host.slowStart) return host.weight;
   return host.weight * Math.max(SLOW_START_FLOOR, t / host.slowStart);
