@@ -6,6 +6,7 @@ import { defaultBalancerDeps } from './balancer/registry.js';
 import { RouteTable } from './router/router.js';
 import { HostRegistry } from './upstream/registry.js';
 import { HealthService } from './health/service.js';
+import { Discovery } from './discovery/discovery.js';
 import { PoolSet } from './transport/pools.js';
 import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
@@ -52,6 +53,7 @@ export class Gateway {
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
   readonly #health: HealthService;
+  readonly #discovery: Discovery;
   readonly #opts: GatewayOptions;
   /** ACME http-01 answers pending on any listener's certificate order. */
   readonly challenges = new Http01Challenges();
@@ -63,6 +65,11 @@ export class Gateway {
     this.#opts = opts;
     this.#deps = { now: opts.now ?? defaultBalancerDeps.now, random: opts.random ?? defaultBalancerDeps.random };
     this.#health = new HealthService(this.#deps);
+    this.#discovery = new Discovery(() => {
+      // DNS answers changed: the same configuration, rebuilt over the servers found now.
+      if (!this.#closed) this.#runtime = this.#build(this.#runtime.config);
+    });
+    this.#discovery.sync(config);
     this.#runtime = this.#build(config);
   }
 
@@ -71,7 +78,7 @@ export class Gateway {
   }
 
   #build(config: Config): Runtime {
-    const groups = this.#hosts.build(config, this.#deps);
+    const groups = this.#hosts.build(config, this.#deps, this.#discovery.expand);
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry, name));
@@ -88,10 +95,12 @@ export class Gateway {
     this.#logKey = key;
   }
 
-  /** Bind every listener. Rejects (and closes what was opened) if one cannot bind. */
+  /** Resolve DNS-discovered servers, then bind every listener. Rejects (and closes what was opened) if one cannot bind. */
   async start(): Promise<void> {
     this.#applyLog(this.#runtime.config);
     try {
+      await this.#discovery.resolveNew();
+      this.#runtime = this.#build(this.#runtime.config);
       await this.#openListeners(this.#runtime.config);
     } catch (err) {
       await this.close(0);
@@ -154,6 +163,8 @@ export class Gateway {
       throw err;
     }
     await this.#openListeners(config);
+    this.#discovery.sync(config);
+    await this.#discovery.resolveNew();
     this.#runtime = this.#build(config);
     this.#closeRemovedListeners(config);
     this.#applyLog(config);
@@ -165,6 +176,7 @@ export class Gateway {
     if (this.#closed) return;
     this.#closed = true;
     this.#health.close();
+    this.#discovery.close();
     this.#hosts.close();
     await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
     this.#listeners.clear();

@@ -21,7 +21,7 @@ test('consecutive 5xx eject a server; each ejection in a row lasts longer', asyn
   const events = outlierEvents(t);
   const a = await originFor(t, 'a', answerStatus('a', 500));
   const b = await originFor(t, 'b');
-  const od = { consecutive_5xx: 2, interval: '25ms', base_ejection_time: '200ms', max_ejection_time: '1s', max_ejection_percent: 50 };
+  const od = { consecutive_5xx: 2, interval: '50ms', base_ejection_time: '200ms', max_ejection_time: '1s', max_ejection_percent: 50 };
   const url = await gatewayFor(t, simpleConfig([a.address, b.address], { outlier_detection: od }));
   const ejected = () => events.filter((e) => e.status === 'ejected');
   const back = () => events.filter((e) => e.previous === 'ejected');
@@ -35,7 +35,8 @@ test('consecutive 5xx eject a server; each ejection in a row lasts longer', asyn
     assert.deepEqual(tally(await Promise.all([1, 2, 3, 4].map((i) => fetchText(`${url}/w${round}-${i}`)))), { b: 4 });
     await until(() => back().length >= round, 2000, `return ${round}`);
     const ms = back()[round - 1]!.at - e.at;
-    assert.ok(ms >= 200 * round - 5 && ms < 200 * round + 150, `ejection ${round} lasted ${ms}ms`);
+    // It returns at the first sweep after its time (timers may run late on a busy machine).
+    assert.ok(ms >= 200 * round - 5 && ms < 200 * round + 500, `ejection ${round} lasted ${ms}ms`);
     assert.match(back()[round - 1]!.reason, new RegExp(`ejection time \\(${200 * round}ms\\) is over`));
   }
 });

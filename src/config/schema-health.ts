@@ -126,7 +126,7 @@ export const outlierSchema = object(
     interval: duration({ default: '10s', doc: 'Time between analysis sweeps: success rates are computed, and servers whose ejection time is over return to service.' }),
     base_ejection_time: duration({
       default: '30s',
-      doc: 'How long a server is ejected the first time. Each further ejection in a row lasts one `base_ejection_time` longer (30s, 60s, 90s, ...); the count falls back by one every `interval` that the server stays in service.',
+      doc: 'How long a server is ejected the first time. Each further ejection in a row lasts one `base_ejection_time` longer (30s, 60s, 90s, ...); once the server has been back for `base_ejection_time`, the count falls back by one every `interval`.',
     }),
     max_ejection_time: duration({ default: '300s', doc: 'Upper bound on an ejection, however often the server was ejected.' }),
     max_ejection_percent: percent({

@@ -54,6 +54,8 @@ export interface OutlierState {
   ejectedFor: number;
   /** Ejections in a row: the next one lasts base_ejection_time * (this + 1). */
   multiplier: number;
+  /** When the last ejection ended. */
+  returnedAt: number;
 }
 
 /** HostState.held bits. */
@@ -78,7 +80,7 @@ export function newHostState(): HostState {
     probeFails: 0,
     draining: false,
     ejected: false,
-    outlier: { consecutive5xx: 0, consecutiveGateway: 0, total: 0, ok: 0, ejectedAt: 0, ejectedFor: 0, multiplier: 0 },
+    outlier: { consecutive5xx: 0, consecutiveGateway: 0, total: 0, ok: 0, ejectedAt: 0, ejectedFor: 0, multiplier: 0, returnedAt: 0 },
     held: 0,
     since: -Infinity,
   };

@@ -41,9 +41,11 @@ test('consecutive 5xx: a success in between resets the count; the sweep returns 
   for (let i = 0; i < 3; i++) recordOutlier(g, h, 'timeout', undefined, 1020);
   assert.equal(h.state.outlier.ejectedFor, 2000, 'second ejection in a row: twice as long');
   sweep(g, 3020);
+  assert.equal(h.state.outlier.multiplier, 2, 'just back: no step down yet');
   sweep(g, 4020);
+  assert.equal(h.state.outlier.multiplier, 1, 'back for base_ejection_time: one step down per interval');
   sweep(g, 5020);
-  assert.equal(h.state.outlier.multiplier, 0, 'one step down per interval in service');
+  assert.equal(h.state.outlier.multiplier, 0);
 });
 
 test('success rate: a server far below its peers is ejected; too few judged servers, none', () => {

@@ -5,8 +5,9 @@ import { eject, enforced } from './detector.js';
 
 /**
  * Envoy's outlier detection, the interval half, run every `interval` per upstream: servers whose
- * ejection time is over return to service; servers that stayed in service lower their ejection
- * multiplier by one; then the success-rate check, and the interval's counts start over.
+ * ejection time is over return to service; servers back in service for base_ejection_time or
+ * more lower their ejection multiplier by one per sweep (so one ejected again soon after its
+ * return counts as "in a row"); then the success-rate check, and the interval's counts start over.
  */
 export function sweep(group: UpstreamGroup, now: number): void {
   const cfg = group.config.outlier_detection;
@@ -17,9 +18,10 @@ export function sweep(group: UpstreamGroup, now: number): void {
       if (now >= o.ejectedAt + o.ejectedFor) {
         transition(h, 'outlier', `ejection time (${o.ejectedFor}ms) is over`, now, (s) => {
           s.ejected = false;
+          o.returnedAt = now;
         });
       }
-    } else if (o.multiplier > 0) {
+    } else if (o.multiplier > 0 && now - o.returnedAt >= cfg.base_ejection_time) {
       o.multiplier--;
     }
   }
