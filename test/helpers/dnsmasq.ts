@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
+import { createServer, type AddressInfo } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,15 +32,24 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+/** A port free for both UDP and TCP on 127.0.0.1 (dnsmasq listens on both). */
+async function freePort(): Promise<number> {
+  for (let i = 0; ; i++) {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    const port = (tcp.address() as AddressInfo).port;
+    const udp = createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => {
+      udp.once('error', () => r(false));
+      udp.bind(port, '127.0.0.1', () => r(true));
     });
-  });
+    await new Promise<void>((r) => tcp.close(() => r()));
+    if (ok) {
+      await new Promise<void>((r) => udp.close(() => r()));
+      return port;
+    }
+    if (i > 20) throw new Error('no free port for dnsmasq');
+  }
 }
 
 /** Start dnsmasq with `zone`; stopped when the test ends. */
@@ -47,7 +57,7 @@ export async function dnsFor(t: TestContext, zone: Zone): Promise<DnsServer> {
   if (DNSMASQ === undefined) throw new Error('dnsmasq is not installed: .ci/run installs it (apt-get install dnsmasq-base)');
   const dir = mkdtempSync(join(tmpdir(), 'hw-dns-'));
   const hostsFile = join(dir, 'hosts');
-  const port = await freeUdpPort();
+  const port = await freePort();
   let proc: ChildProcess | undefined;
   let srv = zone.srv ?? [];
 
