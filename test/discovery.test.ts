@@ -2,15 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { originFor, type Origin } from './helpers/origin.js';
 import { gatewayFor, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
-import { recordChannel, tally, until } from './helpers/behaviour.js';
+import { burst, recordChannel, tally, until } from './helpers/behaviour.js';
 import { dnsFor, noDnsmasq } from './helpers/dnsmasq.js';
 import type { UpstreamEvent } from '../src/observability/events.js';
-
-async function burst(url: string, n: number): Promise<Reply[]> {
-  const out: Reply[] = [];
-  for (let i = 0; i < n; i++) out.push(await fetchText(`${url}/r${i}`));
-  return out;
-}
 
 /** Origins on 127.0.0.2 and 127.0.0.3 sharing one port, as the addresses of one DNS name would. */
 async function twins(t: Parameters<typeof originFor>[0]): Promise<[Origin, Origin]> {
@@ -22,7 +16,7 @@ async function twins(t: Parameters<typeof originFor>[0]): Promise<[Origin, Origi
 test('resolve: a host name follows its DNS answer; a failing resolver keeps the last good set', { skip: noDnsmasq }, async (t) => {
   const events = recordChannel<UpstreamEvent>('headwater:upstream');
   t.after(() => events.stop());
-  const [a, b] = await twins(t);
+  const [a] = await twins(t); // b listens on 127.0.0.3 with a's port
   const dns = await dnsFor(t, { hosts: { 'web.test': ['127.0.0.2'] } });
   const url = await gatewayFor(t, simpleConfig([{ address: `web.test:${a.port}`, resolve: true, weight: 2 }], { resolver: dns.address, valid: '100ms' }));
   assert.deepEqual(tally(await burst(url, 3)), { a: 3 }, 'resolved at start');

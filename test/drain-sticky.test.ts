@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { originFor } from './helpers/origin.js';
-import { startGateway, gatewayFor, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
-import { holdSlow, later, recordChannel, tally, until } from './helpers/behaviour.js';
+import { startGateway, gatewayFor, simpleConfig, fetchText } from './helpers/gateway.js';
+import { burst, holdSlow, later, recordChannel, tally, until } from './helpers/behaviour.js';
 import type { HostEvent } from '../src/observability/events.js';
 
 const listener = { listeners: [{ name: 'test', address: '127.0.0.1:0' }], access_log: { enabled: false } };
-
-async function burst(url: string, n: number, headers: Record<string, string> = {}): Promise<Reply[]> {
-  const out: Reply[] = [];
-  for (let i = 0; i < n; i++) out.push(await fetchText(`${url}/r${i}`, { headers }));
-  return out;
-}
 
 test('drain through reload: in-flight requests finish, new ones avoid the server, undrain brings it back', async (t) => {
   const rec = recordChannel<HostEvent>('headwater:host');

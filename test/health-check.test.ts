@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { originFor, deadAddress, type Origin } from './helpers/origin.js';
-import { gatewayFor, startGateway, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
-import { recordChannel, sleep, tally, until, withHealth } from './helpers/behaviour.js';
+import { gatewayFor, startGateway, simpleConfig, fetchText } from './helpers/gateway.js';
+import { burst, recordChannel, sleep, tally, until, withHealth } from './helpers/behaviour.js';
 import type { HostEvent } from '../src/observability/events.js';
 
 const FAST = { interval: '50ms', unhealthy_interval: '50ms', timeout: '300ms' };
@@ -13,12 +13,6 @@ function hostEvents(t: { after(fn: () => void): void }) {
   return rec.events;
 }
 
-async function sequence(url: string, n: number): Promise<Reply[]> {
-  const out: Reply[] = [];
-  for (let i = 0; i < n; i++) out.push(await fetchText(`${url}/r${i}`));
-  return out;
-}
-
 test('a server failing its probe leaves after `fall` probes and returns after `rise`', async (t) => {
   const events = hostEvents(t);
   const ha = withHealth('a');
@@ -27,7 +21,7 @@ test('a server failing its probe leaves after `fall` probes and returns after `r
   const url = await gatewayFor(t, simpleConfig([a.address, b.address], { health_check: { path: '/healthz', rise: 2, fall: 3, ...FAST } }));
   const mine = () => events.filter((e) => e.server === a.address && e.signal === 'active');
   await until(() => mine().some((e) => e.status === 'healthy'), 2000, 'a healthy');
-  assert.deepEqual(tally(await sequence(url, 4)), { a: 2, b: 2 });
+  assert.deepEqual(tally(await burst(url, 4)), { a: 2, b: 2 });
 
   ha.status = 503;
   const before = ha.probes;
@@ -37,13 +31,13 @@ test('a server failing its probe leaves after `fall` probes and returns after `r
   assert.equal(down.state, 'down');
   assert.equal(down.previous, 'healthy');
   assert.match(down.reason, /3 probe\(s\) in a row failed \(fall 3\): status 503/);
-  assert.deepEqual(tally(await sequence(url, 6)), { b: 6 });
+  assert.deepEqual(tally(await burst(url, 6)), { b: 6 });
 
   ha.status = 200;
   const back = ha.probes;
   await until(() => mine().filter((e) => e.status === 'healthy').length === 2, 2000, 'a healthy again');
   assert.equal(ha.probes - back, 2, 'exactly `rise` passing probes');
-  assert.deepEqual(tally(await sequence(url, 4)), { a: 2, b: 2 });
+  assert.deepEqual(tally(await burst(url, 4)), { a: 2, b: 2 });
 });
 
 test('the probe request has the configured method, path, Host and headers', async (t) => {
@@ -112,7 +106,7 @@ test('initially unhealthy: no traffic until `rise` probes passed; tcp checks', a
   assert.equal(first.status, 503);
   assert.match(first.body, /HW_ERR_NO_HEALTHY_UPSTREAM/);
   await until(() => events.some((e) => e.server === a.address && e.status === 'healthy'), 2000, 'a healthy');
-  assert.deepEqual(tally(await sequence(url, 4)), { a: 4 });
+  assert.deepEqual(tally(await burst(url, 4)), { a: 4 });
   const d = events.find((e) => e.server === dead && e.signal === 'active' && e.status === 'unhealthy');
   assert.ok(d, 'the dead server is judged unhealthy');
   assert.match(d.reason, /tcp connect failed/);

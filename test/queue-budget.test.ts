@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { originFor } from './helpers/origin.js';
@@ -6,12 +6,18 @@ import { gatewayFor, simpleConfig, fetchText, client } from './helpers/gateway.j
 import { holdSlow, later, recordChannel, reset, sleep, until } from './helpers/behaviour.js';
 import type { UpstreamEvent } from '../src/observability/events.js';
 
-test('queue: when every server is at max_conns requests wait, past size they get 503, then served in order', async (t) => {
+/** One server with max_conns 1 behind a queue, its only slot taken by a held request (`first`). */
+async function busy(t: TestContext, queue: Record<string, unknown>) {
   const h = holdSlow('a');
   const a = await originFor(t, 'a', h.handler);
-  const url = await gatewayFor(t, simpleConfig([{ address: a.address, max_conns: 1 }], { queue: { size: 2, timeout: '5s' } }));
+  const url = await gatewayFor(t, simpleConfig([{ address: a.address, max_conns: 1 }], { queue }));
   const first = later(fetchText(`${url}/slow/1`));
   await until(() => h.held.length === 1, 2000, 'the first request to hold the only slot');
+  return { h, a, url, first };
+}
+
+test('queue: when every server is at max_conns requests wait, past size they get 503, then served in order', async (t) => {
+  const { h, a, url, first } = await busy(t, { size: 2, timeout: '5s' });
   const second = later(fetchText(`${url}/q2`));
   const third = later(fetchText(`${url}/q3`));
   await sleep(50);
@@ -27,11 +33,7 @@ test('queue: when every server is at max_conns requests wait, past size they get
 });
 
 test('queue: a request not served within timeout gets 503; a client that gives up leaves the queue', async (t) => {
-  const h = holdSlow('a');
-  const a = await originFor(t, 'a', h.handler);
-  const url = await gatewayFor(t, simpleConfig([{ address: a.address, max_conns: 1 }], { queue: { size: 1, timeout: '200ms' } }));
-  const held = later(fetchText(`${url}/slow/1`));
-  await until(() => h.held.length === 1, 2000, 'the slot to be taken');
+  const { h, a, url, first: held } = await busy(t, { size: 1, timeout: '200ms' });
   const t0 = Date.now();
   const timedOut = await fetchText(`${url}/late`);
   const ms = Date.now() - t0;

@@ -1,15 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { originFor } from './helpers/origin.js';
-import { startGateway, gatewayFor, simpleConfig, fetchText, type Reply } from './helpers/gateway.js';
-import { recordChannel, tally, until, withHealth } from './helpers/behaviour.js';
+import { startGateway, gatewayFor, simpleConfig } from './helpers/gateway.js';
+import { burst, recordChannel, tally, until, withHealth } from './helpers/behaviour.js';
 import type { UpstreamEvent } from '../src/observability/events.js';
-
-async function burst(url: string, n: number): Promise<Reply[]> {
-  const out: Reply[] = [];
-  for (let i = 0; i < n; i++) out.push(await fetchText(`${url}/r${i}`));
-  return out;
-}
 
 const listener = { listeners: [{ name: 'test', address: '127.0.0.1:0' }], access_log: { enabled: false } };
 

@@ -191,3 +191,33 @@ test('validateConfig reports issues without positions', () => {
   ]);
   assert.deepEqual(validateConfig(null).ok, false);
 });
+
+test('bad values in the new keys are reported at their place', () => {
+  const text = [
+    L.trimEnd(),
+    'upstreams:',
+    '  web:',
+    '    health_check: { type: udp, rise: 0, jitter: 150%, expect: { status: ["399-200", 7], body: "/(/" } }',
+    '    panic_threshold: half',
+    '    queue: { size: 0 }',
+    '    resolver: dns.example:53',
+    '    servers:',
+    '      - { address: 10.0.0.1:80, resolve: true }',
+    '      - { address: web.internal }',
+    '      - { service: http }',
+  ].join('\n');
+  const out = issues(text);
+  const has = (re: RegExp) => assert.ok(out.some((l) => re.test(l)), `no issue matching ${re}:\n${out.join('\n')}`);
+  has(/upstreams\.web\.health_check\.type  expected one of http, tcp, found "udp"/);
+  has(/upstreams\.web\.health_check\.rise  expected an integer >= 1, found 0/);
+  has(/upstreams\.web\.health_check\.jitter  expected a percentage from 0% to 100%/);
+  has(/health_check\.expect\.status\[0\]  .*found "399-200" \(the first status must not exceed the second\)/);
+  has(/health_check\.expect\.status\[1\]  expected a status range such as 200, 200-399 or 2xx, found "7"/);
+  has(/health_check\.expect\.body  .*not a valid regular expression/);
+  has(/upstreams\.web\.panic_threshold  expected a percentage/);
+  has(/upstreams\.web\.queue\.size  expected an integer >= 1, found 0/);
+  has(/upstreams\.web\.resolver  .*\(the DNS server must be an IP address\)/);
+  has(/servers\[0\]\.address  expected a host name to resolve, found the IP address "10\.0\.0\.1"/);
+  has(/servers\[1\]\.address  .*found "web\.internal" \(the port is missing; only a `service` server may leave it out\)/);
+  has(/servers\[2\]\.address  missing required key "address" \(service "http" is not a full SRV name/);
+});

@@ -2,7 +2,7 @@ import http from 'node:http';
 import diagnostics from 'node:diagnostics_channel';
 import { Agent, request } from 'undici';
 import type { OriginHandler } from './origin.js';
-import type { Reply } from './gateway.js';
+import { fetchText, type Reply } from './gateway.js';
 import type { AccessRecord } from '../../src/observability/events.js';
 
 /** Origin behaviours and small utilities for the balancing / failover / passive-health tests. */
@@ -108,6 +108,13 @@ export function agentFrom(localAddress: string): Agent {
 export async function fetchVia(dispatcher: Agent, url: string, headers: Record<string, string> = {}): Promise<Reply> {
   const r = await request(url, { dispatcher, headers });
   return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
+}
+
+/** `n` GETs one after another (paths /r0, /r1, ...), with the given headers. */
+export async function burst(url: string, n: number, headers: Record<string, string> = {}): Promise<Reply[]> {
+  const out: Reply[] = [];
+  for (let i = 0; i < n; i++) out.push(await fetchText(`${url}/r${i}`, { headers }));
+  return out;
 }
 
 /** How many replies came from each origin (by x-origin). */
