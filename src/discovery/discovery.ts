@@ -6,6 +6,8 @@ import { DnsClient } from './dns.js';
 const MIN_REFRESH_MS = 50;
 /** Refresh period when the answer had a TTL of 0 and no `valid` caps it. */
 const ZERO_TTL_REFRESH_MS = 1000;
+/** Ask again this soon (or at `valid`, if shorter) after a failed lookup. */
+const RETRY_AFTER_FAILURE_MS = 1000;
 
 /** One name being watched: what it resolves to now and when to ask again. */
 interface Watch {
@@ -113,7 +115,8 @@ export class Discovery {
         if (notify && this.#watches.get(w.key) === w) this.#onChange();
       }
     } catch (err) {
-      ttl = ZERO_TTL_REFRESH_MS / 1000;
+      if (this.#closed) return;
+      ttl = RETRY_AFTER_FAILURE_MS / 1000;
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       publish(w, 'resolve_failed', `${w.name}: ${code}; keeping the last good set (${w.found.length} address(es))`);
     }
