@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { originFor, deadAddress, type Origin } from './helpers/origin.js';
 import { gatewayFor, startGateway, simpleConfig, fetchText } from './helpers/gateway.js';
 import { burst, recordChannel, sleep, tally, until, withHealth } from './helpers/behaviour.js';
@@ -100,7 +103,7 @@ test('initially unhealthy: no traffic until `rise` probes passed; tcp checks', a
   const events = hostEvents(t);
   const a = await originFor(t, 'a');
   const dead = await deadAddress();
-  const url = await gatewayFor(t, simpleConfig([a.address, dead], { health_check: { type: 'tcp', ...FAST, unhealthy_interval: '150ms', rise: 2, initially: 'unhealthy' } }));
+  const url = await gatewayFor(t, simpleConfig([a.address, dead], { health_check: { type: 'tcp', ...FAST, unhealthy_interval: '400ms', rise: 2, initially: 'unhealthy' } }));
   // Before any verdict every server is held out.
   const first = await fetchText(`${url}/early`);
   assert.equal(first.status, 503);
@@ -130,11 +133,36 @@ test('probes survive a reload for unchanged servers and stop for removed ones an
   assert.equal(r.status, 503, 'a is still unhealthy after the reload');
   const bProbes = hb.probes;
   const aProbes = ha.probes;
-  await sleep(200);
+  await until(() => ha.probes >= aProbes + 3, 2000, 'a to be probed on');
   assert.ok(hb.probes <= bProbes + 1, `b was removed: its probes stop (${hb.probes - bProbes} more)`);
-  assert.ok(ha.probes >= aProbes + 2, 'a is still probed');
   await gw.close(0);
   const closed = ha.probes;
   await sleep(200);
   assert.ok(ha.probes <= closed + 1, 'no probes after close');
+});
+
+test('every transition is written to the log with its reason', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hw-health-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'access.log');
+  const ha = withHealth('a');
+  ha.status = 503;
+  const a = await originFor(t, 'a', ha.handler);
+  const b = await originFor(t, 'b');
+  const config = { ...simpleConfig([a.address, b.address], { health_check: { path: '/healthz', rise: 1, fall: 1, ...FAST } }), access_log: { enabled: true, path: file } };
+  const { gw } = await startGateway(config, { accessLog: true });
+  await until(() => ha.probes >= 2, 2000, 'a probed twice');
+  await gw.close(0);
+  let line: Record<string, unknown> | undefined;
+  for (let i = 0; i < 50 && line === undefined; i++) {
+    const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.event === 'host' && r.server === a.address && r.status === 'unhealthy');
+    if (line === undefined) await sleep(20);
+  }
+  assert.ok(line, 'a host line for the transition');
+  assert.equal(line.upstream, 'web');
+  assert.equal(line.previous, 'checking');
+  assert.equal(line.signal, 'active');
+  assert.equal(line.state, 'down');
+  assert.match(String(line.reason), /^1 probe\(s\) in a row failed \(fall 1\): status 503 is not expected$/);
 });
