@@ -166,3 +166,30 @@ test('every transition is written to the log with its reason', async (t) => {
   assert.equal(line.state, 'down');
   assert.match(String(line.reason), /^1 probe\(s\) in a row failed \(fall 1\): status 503 is not expected$/);
 });
+
+test('probes never pile up (one in flight per server) and time out after `timeout`', async (t) => {
+  const events = hostEvents(t);
+  let inFlight = 0;
+  let most = 0;
+  let probes = 0;
+  let hang = false;
+  const a = await originFor(t, 'a', (req, res) => {
+    probes++;
+    if (hang) return; // never answers: the probe must time out
+    inFlight++;
+    most = Math.max(most, inFlight);
+    setTimeout(() => {
+      inFlight--;
+      res.end('ok');
+    }, 120);
+  });
+  await gatewayFor(t, simpleConfig([a.address], { health_check: { interval: '10ms', unhealthy_interval: '10ms', timeout: '300ms', rise: 1, fall: 1 } }));
+  await until(() => probes >= 4, 3000, 'four slow probes');
+  assert.equal(most, 1, 'a slow server never has two probes at once');
+  hang = true;
+  const t0 = Date.now();
+  await until(() => events.some((e) => e.server === a.address && e.status === 'unhealthy'), 3000, 'the hanging probe to fail');
+  const ms = Date.now() - t0;
+  assert.ok(ms >= 250, `judged after ${ms}ms: not before the timeout`);
+  assert.match(events.find((e) => e.status === 'unhealthy')!.reason, /no complete response within 300ms/);
+});
