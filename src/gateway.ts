@@ -12,6 +12,8 @@ import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
 import { HttpListener } from './server/listener.js';
 import { LeanListener } from './server/lean/listener.js';
+import { TcpListener } from './stream/listener.js';
+import { SpliceSet } from './stream/splice.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 import { Http01Challenges } from './tls/acme/challenges.js';
@@ -48,7 +50,8 @@ export function toConfig(input: unknown): Config {
  */
 export class Gateway {
   #runtime: Runtime;
-  #listeners = new Map<string, HttpListener | LeanListener>();
+  #listeners = new Map<string, HttpListener | LeanListener | TcpListener>();
+  readonly #splices = new SpliceSet();
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
@@ -83,7 +86,7 @@ export class Gateway {
     const retry = new Map<string, RetryPolicy>();
     for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry, name));
     this.#health.sync(groups.values());
-    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges };
+    return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges, splices: this.#splices };
   }
 
   #applyLog(config: Config): void {
@@ -115,9 +118,13 @@ export class Gateway {
     const added: string[] = [];
     try {
       for (const lc of config.listeners) {
-        const key = `${lc.host}|${lc.port}`;
-        if (this.#listeners.has(key)) continue;
-        const l = new (config.engine === 'lean' ? LeanListener : HttpListener)(lc, () => this.#runtime);
+        const key = listenerKey(lc);
+        const kept = this.#listeners.get(key);
+        if (kept) {
+          kept.reconfigure(lc);
+          continue;
+        }
+        const l = new (lc.protocol === 'tcp' ? TcpListener : config.engine === 'lean' ? LeanListener : HttpListener)(lc, () => this.#runtime);
         await l.listen();
         this.#listeners.set(key, l);
         added.push(key);
@@ -133,7 +140,7 @@ export class Gateway {
 
   /** Close listeners the config no longer has; their in-flight requests may finish. */
   #closeRemovedListeners(config: Config): void {
-    const wanted = new Set(config.listeners.map((l) => `${l.host}|${l.port}`));
+    const wanted = new Set(config.listeners.map(listenerKey));
     for (const [key, l] of this.#listeners) {
       if (wanted.has(key)) continue;
       this.#listeners.delete(key);
@@ -145,7 +152,7 @@ export class Gateway {
   addresses(): Array<{ name: string; host: string; port: number; url: string }> {
     return [...this.#listeners.values()].map((l) => {
       const host = l.config.host.includes(':') ? `[${l.config.host}]` : l.config.host;
-      return { name: l.config.name, host: l.config.host, port: l.port, url: `http://${host}:${l.port}` };
+      return { name: l.config.name, host: l.config.host, port: l.port, url: `${l.config.protocol === 'tcp' ? 'tcp' : 'http'}://${host}:${l.port}` };
     });
   }
 
@@ -178,12 +185,17 @@ export class Gateway {
     this.#health.close();
     this.#discovery.close();
     this.#hosts.close();
-    await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
+    await Promise.all([...[...this.#listeners.values()].map((l) => l.close(graceMs)), this.#splices.close(graceMs)]);
     this.#listeners.clear();
     await this.#pools.close(0);
     this.#log?.close();
     this.#log = undefined;
   }
+}
+
+/** A listener is kept across a reload when its address and protocol stay the same. */
+function listenerKey(lc: Config['listeners'][number]): string {
+  return `${lc.host}|${lc.port}|${lc.protocol}`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseAddress } from './address.js';
 import { isFullSrvName } from './normalize.js';
 import { childPath, entry, type RawIssue, type RawNode } from './raw.js';
 import { closest } from './suggest.js';
+import { streamChecks } from './checks-stream.js';
 
 const str = (n: RawNode | undefined): string | undefined =>
   n?.kind === 'scalar' && typeof n.value === 'string' && n.value !== '' ? n.value : undefined;
@@ -137,5 +138,6 @@ export function crossChecks(root: RawNode): RawIssue[] {
       message: `expected the name of an upstream${known}, found ${JSON.stringify(name)}${none}${near ? `; did you mean "${near}"?` : ''}`,
     });
   });
+  issues.push(...streamChecks(listeners, upstreams));
   return issues;
 }

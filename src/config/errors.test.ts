@@ -22,7 +22,7 @@ test('unknown key points at the key, with a hint', () => {
   const text = `${L}upstreams:\n  api:\n    servers:\n      - address: 127.0.0.1:9101\n        weigth: 2\n    colour: blue\n`;
   assert.deepEqual(issues(text), [
     'h.yaml:6:9  upstreams.api.servers[0].weigth  unknown key "weigth", did you mean "weight"?',
-    'h.yaml:7:5  upstreams.api.colour  unknown key "colour", expected one of: balance, hash, pass_host, host, keepalive, timeouts, retry, health_check, outlier_detection, panic_threshold, queue, sticky, resolver, valid, servers',
+    'h.yaml:7:5  upstreams.api.colour  unknown key "colour", expected one of: balance, hash, pass_host, host, keepalive, timeouts, retry, send_proxy_protocol, health_check, outlier_detection, panic_threshold, queue, sticky, resolver, valid, servers',
   ]);
 });
 

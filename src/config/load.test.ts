@@ -45,7 +45,7 @@ function ok(r: LoadResult): Config {
 
 test('the contract example normalizes as expected', () => {
   const c = ok(parseConfig(CONTRACT_EXAMPLE, 'headwater.yaml'));
-  assert.deepEqual(c.listeners, [{ name: 'public', address: '127.0.0.1:8080', host: '127.0.0.1', port: 8080 }]);
+  assert.deepEqual(c.listeners, [{ name: 'public', address: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, protocol: 'http', idle_timeout: 0 }]);
   assert.deepEqual(c.routes[0], {
     name: 'api',
     match: { host: 'api.example.com', path_prefix: '/api/', methods: ['GET', 'POST'], headers: { 'x-canary': '1' } },
@@ -60,7 +60,7 @@ test('the contract example normalizes as expected', () => {
   assert.equal(web.pass_host, 'pass');
   assert.equal(web.hash, undefined);
   assert.deepEqual(web.keepalive, { max_idle: 64, idle_timeout: 60_000 });
-  assert.deepEqual(web.timeouts, { connect: 5_000, response_header: 60_000, idle: 60_000 });
+  assert.deepEqual(web.timeouts, { connect: 5_000, response_header: 60_000, idle: 60_000, tunnel: 3_600_000 });
   assert.deepEqual(web.retry, { tries: 0, timeout: 0, on: ['error', 'timeout'], non_idempotent: false, buffer: 65_536 });
   assert.deepEqual(web.servers[0], {
     address: '127.0.0.1:9001', host: '127.0.0.1', port: 9001, weight: 3,
@@ -71,7 +71,7 @@ test('the contract example normalizes as expected', () => {
   const api = c.upstreams['api']!;
   assert.deepEqual(api.hash, { key: 'header:x-user-id', consistent: true });
   assert.deepEqual(api.keepalive, { max_idle: 64, idle_timeout: 30_000 });
-  assert.deepEqual(api.timeouts, { connect: 2_000, response_header: 30_000, idle: 60_000 });
+  assert.deepEqual(api.timeouts, { connect: 2_000, response_header: 30_000, idle: 60_000, tunnel: 3_600_000 });
   assert.deepEqual(api.retry, { tries: 3, timeout: 10_000, on: ['error', 'timeout', 'http_502', 'http_503', 'http_504'], non_idempotent: false, buffer: 65_536 });
   assert.deepEqual(api.servers[0], {
     address: '127.0.0.1:9101', host: '127.0.0.1', port: 9101, weight: 1,
@@ -86,8 +86,8 @@ test('the contract example normalizes as expected', () => {
 test('minimal config: defaults for names, match, routes, upstreams', () => {
   const c = ok(parseConfig('listeners:\n  - address: "[::1]:0"\n  - address: 127.0.0.1:0\n', 'h.yaml'));
   assert.deepEqual(c.listeners, [
-    { name: 'listener-0', address: '[::1]:0', host: '::1', port: 0 },
-    { name: 'listener-1', address: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
+    { name: 'listener-0', address: '[::1]:0', host: '::1', port: 0, protocol: 'http', idle_timeout: 0 },
+    { name: 'listener-1', address: '127.0.0.1:0', host: '127.0.0.1', port: 0, protocol: 'http', idle_timeout: 0 },
   ]);
   assert.deepEqual(c.routes, []);
   assert.deepEqual(c.upstreams, {});
@@ -184,7 +184,7 @@ test('YAML anchors, aliases and merge keys work', () => {
     '        weight: 1',
   ].join('\n');
   const c = ok(parseConfig(text, 'h.yaml'));
-  assert.deepEqual(c.upstreams['b']!.timeouts, { connect: 1_000, response_header: 2_000, idle: 60_000 });
+  assert.deepEqual(c.upstreams['b']!.timeouts, { connect: 1_000, response_header: 2_000, idle: 60_000, tunnel: 3_600_000 });
   const s = c.upstreams['b']!.servers[0]!;
   assert.deepEqual([s.address, s.weight, s.max_fails], ['127.0.0.1:9001', 1, 2]);
 });

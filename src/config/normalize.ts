@@ -1,6 +1,6 @@
 /** Turns the schema's output into the runtime's Config: position-based names and inherited defaults. */
 import type { ParsedConfig } from './schema.js';
-import type { Config, HealthCheckConfig, RouteConfig, RouteMatch, ServerConfig, UpstreamConfig } from './types.js';
+import type { Config, HealthCheckConfig, ListenerConfig, RouteConfig, RouteMatch, ServerConfig, UpstreamConfig } from './types.js';
 
 type ParsedUpstream = ParsedConfig['upstreams'][string];
 type ParsedServer = ParsedUpstream['servers'][number];
@@ -79,6 +79,7 @@ export function normalize(p: ParsedConfig): Config {
     else delete up.retry.budget;
     if (u.hash) up.hash = { ...u.hash };
     if (u.host !== undefined) up.host = u.host;
+    if (u.send_proxy_protocol !== undefined) up.send_proxy_protocol = u.send_proxy_protocol;
     if (u.health_check) up.health_check = healthCheck(u.health_check);
     if (u.outlier_detection) up.outlier_detection = { ...u.outlier_detection, success_rate: { ...u.outlier_detection.success_rate } };
     if (u.queue) up.queue = { ...u.queue };
@@ -94,6 +95,7 @@ export function normalize(p: ParsedConfig): Config {
       address: l.address.address,
       host: l.address.host,
       port: l.address.port,
+      ...streamListener(l),
     })),
     routes: p.routes.map((r, i): RouteConfig => {
       const match: RouteMatch = {};
@@ -117,4 +119,15 @@ export function normalize(p: ParsedConfig): Config {
     workers: p.workers,
     access_log: { ...p.access_log },
   };
+}
+
+/** The L4 / PROXY protocol keys of a listener (defaults: http, idle 10m for tcp like NGINX proxy_timeout). */
+function streamListener(l: ParsedConfig['listeners'][number]): Pick<ListenerConfig, 'protocol' | 'upstream' | 'idle_timeout' | 'proxy_protocol'> {
+  const out: Pick<ListenerConfig, 'protocol' | 'upstream' | 'idle_timeout' | 'proxy_protocol'> = {
+    protocol: l.protocol,
+    idle_timeout: l.idle_timeout ?? (l.protocol === 'tcp' ? 600_000 : 0),
+  };
+  if (l.upstream !== undefined) out.upstream = l.upstream;
+  if (l.proxy_protocol !== undefined) out.proxy_protocol = { trusted: [...l.proxy_protocol.trusted] };
+  return out;
 }

@@ -137,6 +137,10 @@ export const upstreamSchema = object(
           default: '60s',
           doc: 'Longest silence allowed between two reads or writes once the exchange has started, e.g. while streaming a body.',
         }),
+        tunnel: duration({
+          default: '1h',
+          doc: 'Longest silence in both directions on an upgraded connection (WebSocket) before both sides are closed (HAProxy `timeout tunnel`). Lower it to reclaim connections from vanished clients; WebSocket pings count as traffic.',
+        }),
       },
       { default: {}, doc: 'Time limits for talking to a server; 0 means no limit.' },
     ),
@@ -167,6 +171,11 @@ export const upstreamSchema = object(
         budget: optional(retryBudgetSchema),
       },
       { default: {}, doc: 'When a failed attempt is repeated on another server (like NGINX `proxy_next_upstream`).' },
+    ),
+    send_proxy_protocol: optional(
+      oneOf(['v1', 'v2'] as const, {
+        doc: 'Start every connection to these servers with a PROXY protocol header (HAProxy `send-proxy` / `send-proxy-v2`) so they learn the client address: `v1` text, `v2` binary. Keep-alive connections then carry requests of one client address only.',
+      }),
     ),
     health_check: optional(healthCheckSchema),
     outlier_detection: optional(outlierSchema),

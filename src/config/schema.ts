@@ -7,6 +7,7 @@ import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
 import { resolverSchema } from './schema-traffic.js';
+import { streamListenerFields } from './schema-stream.js';
 
 export const listenerSchema = object(
   {
@@ -20,8 +21,9 @@ export const listenerSchema = object(
       minPort: 0,
       doc: 'Where to accept client connections, as `host:port`: `0.0.0.0:8080` for every IPv4 interface, `127.0.0.1:8080` for local clients only, `[::]:8080` for IPv6. Port 0 picks a free port (for tests).',
     }),
+    ...streamListenerFields,
   },
-  { type: 'listener', doc: 'An address the gateway accepts HTTP connections on.' },
+  { type: 'listener', doc: 'An address the gateway accepts HTTP connections (or, with `protocol: tcp`, TCP streams) on.' },
 );
 
 export const configSchema = object(
@@ -40,7 +42,7 @@ export const configSchema = object(
       default: {},
       type: 'mapping of name to upstream',
       keyName: 'name',
-      doc: 'Named pools of backend servers. Routes refer to them by name.',
+      doc: 'Named pools of backend servers. Routes and `tcp` listeners refer to them by name.',
     }),
     resolver: optional(resolverSchema('the system\'s (/etc/resolv.conf)', 'The default for every upstream that sets none.')),
     client_max_body_size: size({

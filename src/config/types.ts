@@ -26,6 +26,14 @@ export interface ListenerConfig {
   address: string;
   host: string;
   port: number;
+  /** `http` (routes apply) or `tcp` (an L4 stream proxy to `upstream`). */
+  protocol: 'http' | 'tcp';
+  /** The upstream of a `tcp` listener. */
+  upstream?: string;
+  /** ms without bytes either way after which a `tcp` connection is closed (0 = never). */
+  idle_timeout: number;
+  /** Accept a PROXY protocol header from these peers (CIDR strings); absent: not accepted. */
+  proxy_protocol?: { trusted: string[] };
 }
 
 export interface RouteMatch {
@@ -144,7 +152,9 @@ export interface UpstreamConfig {
   host?: string;
   keepalive: { max_idle: number; /** ms */ idle_timeout: number };
   /** ms each */
-  timeouts: { connect: number; response_header: number; idle: number };
+  timeouts: { connect: number; response_header: number; idle: number; /** upgraded connections (WebSocket) */ tunnel: number };
+  /** Write a PROXY protocol header at the start of each connection to the servers. */
+  send_proxy_protocol?: 'v1' | 'v2';
   retry: RetryConfig;
   servers: ServerConfig[];
   health_check?: HealthCheckConfig;

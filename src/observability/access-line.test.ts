@@ -34,3 +34,8 @@ test('durations keep three decimals and parse back to the same numbers', () => {
     assert.equal(parsed.duration_ms, v);
   }
 });
+
+test('a tunnel line carries bytes_in and the outcome', () => {
+  const rec = { ...base, status: 101, bytes_in: 42, outcome: 'idle_timeout' };
+  assert.deepEqual(JSON.parse(accessLine(rec)), { level: 30, ...rec });
+});

@@ -22,6 +22,8 @@ export function accessLine(r: AccessRecord): string {
   }
   s += ']';
   if (r.code !== undefined) s += `,"code":"${r.code}"`;
+  if (r.bytes_in !== undefined) s += `,"bytes_in":${r.bytes_in}`;
+  if (r.outcome !== undefined) s += `,"outcome":${str(r.outcome)}`;
   return s + '}\n';
 }
 

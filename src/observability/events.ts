@@ -16,6 +16,8 @@ export const channels = {
   retry: diagnostics.channel('headwater:retry'),
   /** A configuration was applied or refused: payload is ReloadEvent. */
   reload: diagnostics.channel('headwater:reload'),
+  /** A TCP stream (protocol: tcp listener) connection closed: payload is StreamRecord. */
+  stream: diagnostics.channel('headwater:stream'),
   /** Gateway lifecycle and warnings that are not tied to one request: payload is LifecycleEvent. */
   lifecycle: diagnostics.channel('headwater:lifecycle'),
 };
@@ -47,6 +49,30 @@ export interface AccessRecord {
   tries: AttemptRecord[];
   /** Error code when the gateway produced or cut the response. */
   code?: string;
+  /** Upgraded connections (status 101): bytes from the client, after the request head. */
+  bytes_in?: number;
+  /** Upgraded connections: how the tunnel ended (closed, idle_timeout, client_error, upstream_error, shutdown). */
+  outcome?: string;
+}
+
+/** One line per TCP stream connection, written when it closes. */
+export interface StreamRecord {
+  time: string;
+  event: 'stream';
+  listener: string;
+  client: string;
+  upstream: string;
+  /** The server that carried the connection; absent when none could be reached. */
+  server?: string;
+  /** closed | idle_timeout | client_error | upstream_error | shutdown | client_abort, or an HW_ERR_* code when no server was reached. */
+  outcome: string;
+  /** Bytes from the client to the server. */
+  bytes_in: number;
+  /** Bytes from the server to the client. */
+  bytes_out: number;
+  duration_ms: number;
+  /** Servers tried (connect attempts) in order. */
+  tries: AttemptRecord[];
 }
 
 /** A server's state as health/state.ts shows it (see hostStatus there for the order). */

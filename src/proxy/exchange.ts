@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ProxyEnds } from '../server/proxy-protocol.js';
 
 /**
  * The client side of one request as the proxy handler uses it. node:http's IncomingMessage
@@ -14,7 +15,13 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
   readonly rawHeaders: string[];
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
-  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly socket: {
+    readonly remoteAddress?: string | undefined;
+    readonly remotePort?: number | undefined;
+    /** The gateway's address the client connected to (the PROXY protocol's destination). */
+    readonly localAddress?: string | undefined;
+    readonly localPort?: number | undefined;
+  };
   /** Discard whatever body remains. */
   resume(): unknown;
 }
@@ -47,6 +54,11 @@ export interface UpstreamRequest {
   body: Buffer | AsyncIterable<Buffer> | null;
   /** Close the connection after this exchange (no keep-alive). */
   reset: boolean;
+  /**
+   * The client connection's ends, when the upstream has `send_proxy_protocol`: a new connection
+   * starts with this PROXY header, and a pooled one is reused only for the same client address.
+   */
+  proxy?: ProxyEnds;
 }
 
 /**

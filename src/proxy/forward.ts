@@ -1,4 +1,5 @@
-import type { ProxyRequest, ProxyResponse } from './exchange.js';
+import type { ProxyRequest, ProxyResponse, UpstreamRequest } from './exchange.js';
+import { proxyEnds } from '../server/proxy-protocol.js';
 import type { Runtime } from './handler.js';
 import { HeadwaterError, type ErrorCode } from '../errors.js';
 import type { PickContext } from '../balancer/types.js';
@@ -192,7 +193,9 @@ export class Forward implements PickContext, AttemptOwner {
     // The lean transport times headers on its socket; undici's own timer is too coarse (~0.5 s steps).
     const a = new Attempt(this, now, rt.config.engine === 'lean' ? 0 : up.timeouts.response_header);
     this.#attempt = a;
-    a.start(rt.pools.get(host)!, { method: this.method, path: this.#upstreamPath, headers, body, reset: !(up.keepalive.max_idle > 0) });
+    const ureq: UpstreamRequest = { method: this.method, path: this.#upstreamPath, headers, body, reset: !(up.keepalive.max_idle > 0) };
+    if (up.send_proxy_protocol) ureq.proxy = proxyEnds(this.#req.socket);
+    a.start(rt.pools.get(host)!, ureq);
   }
 
   #mayRetry(outcome: string, beforeSend: boolean, now: number): boolean {

@@ -6,6 +6,7 @@ import type { Router } from '../router/router.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { Forward } from './forward.js';
 import type { Http01Challenges } from '../tls/acme/challenges.js';
+import type { SpliceSet } from '../stream/splice.js';
 
 /** One applied configuration: everything a request needs, swapped atomically on reload. */
 export interface Runtime {
@@ -18,6 +19,8 @@ export interface Runtime {
   now(): number;
   /** Pending ACME http-01 challenges, answered on every HTTP listener before routing. */
   readonly challenges?: Http01Challenges | undefined;
+  /** Established tunnels and TCP streams: the same set in every runtime, so reloads never drop them. */
+  readonly splices: SpliceSet;
 }
 
 /**

@@ -5,14 +5,17 @@ import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
 import { serveRequest, type Runtime } from '../proxy/handler.js';
 import { inviteBody } from '../proxy/route.js';
+import { serveUpgrade } from '../proxy/upgrade.js';
 import { channels } from '../observability/events.js';
+import { ProxyGate, gateServer } from './proxy-gate.js';
 
 /**
  * One HTTP/1.1 listener. It reads the current runtime at the start of each request, so a reload
  * swaps configuration without touching requests already in flight.
  */
 export class HttpListener {
-  readonly config: ListenerConfig;
+  config: ListenerConfig;
+  #gate: ProxyGate | undefined;
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
@@ -58,6 +61,19 @@ export class HttpListener {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
+    // Upgrades (WebSocket, ...) leave node:http: the tunnel owns the socket from here on.
+    this.#server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      this.#sockets.delete(socket);
+      serveUpgrade(runtime(), req, socket, head);
+    });
+    this.#gate = ProxyGate.for(config);
+    gateServer(this.#server, () => this.#gate);
+  }
+
+  /** A reload kept this listener: new connections use its new PROXY protocol settings. */
+  reconfigure(config: ListenerConfig): void {
+    this.config = config;
+    this.#gate = ProxyGate.for(config);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
@@ -76,6 +92,7 @@ export class HttpListener {
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
+    this.#gate?.closePending();
     if (this.#inflight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

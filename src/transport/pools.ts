@@ -3,6 +3,7 @@ import type { UpstreamConfig } from '../config/types.js';
 import type { Host } from '../upstream/host.js';
 import type { UpstreamDispatcher } from '../proxy/exchange.js';
 import { LeanPool } from './lean/pool.js';
+import { ProxiedPools, type Connector } from './proxied.js';
 
 /** Which client drives upstream connections: undici, or the lean raw-socket pool. */
 export type TransportKind = 'node' | 'lean';
@@ -58,7 +59,7 @@ export class PoolSet {
 function poolKey(h: Host, up: UpstreamConfig): string {
   const t = up.timeouts;
   const k = up.keepalive;
-  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}`;
+  return `${h.address}|${t.connect}|${t.response_header}|${t.idle}|${k.max_idle}|${k.idle_timeout}|${h.maxConns}|${up.send_proxy_protocol ?? ''}`;
 }
 
 function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
@@ -71,6 +72,7 @@ function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
     keepAliveTimeout: up.keepalive.idle_timeout,
     maxIdle: up.keepalive.max_idle,
     headLimits: { maxHeadSize: 64 * 1024, maxHeaders: 200 },
+    ...(up.send_proxy_protocol ? { proxyProtocol: up.send_proxy_protocol } : {}),
   });
 }
 
@@ -83,7 +85,13 @@ function loadUndici(): typeof import('undici') {
 }
 
 function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
-  const { Pool } = loadUndici();
+  const pp = up.send_proxy_protocol;
+  if (pp) return new ProxiedPools(pp, up.keepalive.idle_timeout, (connect) => createUndiciPool(h, up, connect));
+  return createUndiciPool(h, up);
+}
+
+function createUndiciPool(h: Host, up: UpstreamConfig, connect?: (base: Connector) => Connector): UpstreamDispatcher {
+  const { Pool, buildConnector } = loadUndici();
   const origin = `http://${h.address}`;
   const keepAlive = up.keepalive.max_idle > 0;
   const pool = new Pool(origin, {
@@ -98,6 +106,7 @@ function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
     keepAliveTimeoutThreshold: 1000,
     strictContentLength: true,
     maxHeaderSize: 64 * 1024,
+    ...(connect ? { connect: connect(buildConnector({ timeout: up.timeouts.connect }) as unknown as Connector) as never } : {}),
   });
   // undici takes our request shape as is (async-iterable bodies included).
   return pool as unknown as UpstreamDispatcher;

@@ -23,6 +23,8 @@ export interface LeanContext {
   continueOk(req: LeanRequest): boolean;
   /** A connection closed. */
   gone(conn: Connection): void;
+  /** An HTTP Upgrade request: the socket (and the bytes after the head) now belong to it. */
+  upgrade?(req: LeanRequest, socket: Socket, head: Buffer): void;
 }
 
 const LIMITS = { maxHeadSize: 16384, maxHeaders: 100 };
@@ -133,6 +135,7 @@ export class Connection implements BodyOwner, ResponseOwner {
   }
 
   #begin(head: RequestHead): void {
+    if (head.upgrade && head.method !== 'CONNECT' && this.#ctx.upgrade !== undefined) return this.#handOver(head);
     const req = new LeanRequest(this, this.socket, head);
     const res = new LeanResponse(this, req);
     this.#req = req;
@@ -160,6 +163,23 @@ export class Connection implements BodyOwner, ResponseOwner {
       }
     }
     this.#ctx.handle(req, res);
+  }
+
+  /**
+   * An Upgrade request leaves the HTTP/1.1 machinery: the connection lets go of its socket (it
+   * no longer counts for the listener's deadlines or shutdown) and hands it over with what was
+   * read past the head.
+   */
+  #handOver(head: RequestHead): void {
+    const inb = this.#in;
+    const rest = Buffer.from(inb.buf.subarray(inb.pos, inb.pos + inb.len));
+    inb.clear();
+    this.#state = S_CLOSED;
+    this.#limit = 0;
+    const socket = this.socket;
+    for (const ev of ['data', 'end', 'drain', 'close', 'error']) socket.removeAllListeners(ev);
+    this.#ctx.gone(this);
+    this.#ctx.upgrade!(new LeanRequest(this, socket, head), socket, rest);
   }
 
   /** Malformed chunked framing: never pass it on. 400 if the response has not started, else cut. */

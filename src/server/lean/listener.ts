@@ -3,7 +3,9 @@ import { bind, boundPort } from '../bind.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
+import { serveUpgrade } from '../../proxy/upgrade.js';
 import { Connection, type LeanContext } from './connection.js';
+import { ProxyGate } from '../proxy-gate.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 
@@ -40,7 +42,8 @@ export interface LeanListenerOptions {
  * connection are checked by one timer per listener.
  */
 export class LeanListener {
-  readonly config: ListenerConfig;
+  config: ListenerConfig;
+  #gate: ProxyGate | undefined;
   readonly #server: net.Server;
   readonly #conns = new Set<Connection>();
   readonly #ctx: LeanContext;
@@ -68,13 +71,29 @@ export class LeanListener {
         if (conns.size === 0) this.#wake();
       },
     };
+    if (opts.handle === undefined) this.#ctx.upgrade = (req, socket, head) => serveUpgrade(runtime(), req, socket, head);
     this.#server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM }, (socket) => {
       if (this.#ctx.closing) {
         socket.destroy();
         return;
       }
-      conns.add(new Connection(socket, this.#ctx));
+      const gate = this.#gate;
+      if (!gate) conns.add(new Connection(socket, this.#ctx));
+      else {
+        gate.accept(socket, (s) => {
+          if (this.#ctx.closing) return void s.destroy();
+          conns.add(new Connection(s, this.#ctx));
+          s.resume();
+        });
+      }
     });
+    this.#gate = ProxyGate.for(config);
+  }
+
+  /** A reload kept this listener: new connections use its new PROXY protocol settings. */
+  reconfigure(config: ListenerConfig): void {
+    this.config = config;
+    this.#gate = ProxyGate.for(config);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
@@ -115,6 +134,7 @@ export class LeanListener {
   async close(graceMs: number): Promise<void> {
     this.#ctx.closing = true;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#gate?.closePending();
     for (const c of [...this.#conns]) c.closeIfIdle();
     if (this.#conns.size > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;

@@ -9,7 +9,7 @@ export type Handler = (req: LeanRequest, res: LeanResponse) => void;
 
 /** A lean listener on 127.0.0.1:0 with a test handler instead of the proxy; closed after the test. */
 export async function listen(t: TestContext, handle: Handler, opts: Omit<LeanListenerOptions, 'handle'> = {}): Promise<{ l: LeanListener; port: number }> {
-  const l = new LeanListener({ name: 't', address: '127.0.0.1:0', host: '127.0.0.1', port: 0 }, () => ({}) as Runtime, {
+  const l = new LeanListener({ name: 't', address: '127.0.0.1:0', host: '127.0.0.1', port: 0, protocol: 'http', idle_timeout: 0 }, () => ({}) as Runtime, {
     continueOk: () => true,
     ...opts,
     handle,

@@ -77,7 +77,12 @@ export class UpstreamConnection {
     if (this.#handler && this.#handler.onData(buf.subarray(s, e)) === false) this.#pause();
   };
 
-  constructor(owner: ConnectionOwner, opts: LeanPoolOptions) {
+  /** For `send_proxy_protocol`: the client address this connection was opened for (reused only for it). */
+  readonly proxyKey: string | undefined;
+
+  /** `preamble`: bytes written before the first request (a PROXY protocol header). */
+  constructor(owner: ConnectionOwner, opts: LeanPoolOptions, preamble?: { key: string; bytes: Buffer }) {
+    this.proxyKey = preamble?.key;
     this.#owner = owner;
     this.#opts = opts;
     this.socket = net.connect({
@@ -87,6 +92,8 @@ export class UpstreamConnection {
       highWaterMark: SOCKET_HWM,
       onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => (this.#onData(buf as Buffer, n), true) },
     } as net.NetConnectOpts);
+    // Queued by net until the connection is up, so it precedes the first request.
+    if (preamble) this.socket.write(preamble.bytes);
     this.#timeout(opts.connectTimeout);
     this.socket.on('connect', () => this.#onConnect());
     this.socket.on('timeout', () => this.#onTimeout());

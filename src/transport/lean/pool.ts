@@ -1,6 +1,12 @@
 import type { UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { UpstreamConnection, type ConnectionOwner } from './connection.js';
 import type { LeanPoolOptions } from './wire.js';
+import { encodeProxy } from '../../server/proxy-protocol.js';
+
+function proxyPreamble(opts: LeanPoolOptions, req: UpstreamRequest): { key: string; bytes: Buffer } | undefined {
+  if (!opts.proxyProtocol || !req.proxy) return undefined;
+  return { key: req.proxy.source.address, bytes: encodeProxy(opts.proxyProtocol, req.proxy) };
+}
 
 /**
  * Keep-alive connections to one upstream server for the lean HTTP/1.1 engine. Idle connections
@@ -20,13 +26,28 @@ export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
 
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
     let conn: UpstreamConnection | undefined;
-    while ((conn = this.#idle.pop()) !== undefined && !conn.idle);
+    if (req.proxy !== undefined) conn = this.#proxied(req);
+    else {
+      while ((conn = this.#idle.pop()) !== undefined && !conn.idle);
+    }
     if (conn === undefined) {
-      conn = new UpstreamConnection(this, this.#opts);
+      conn = new UpstreamConnection(this, this.#opts, proxyPreamble(this.#opts, req));
       this.#all.add(conn);
     }
     conn.run(req, handler);
     return true;
+  }
+
+  /** send_proxy_protocol: an idle connection opened for the same client address, if any. */
+  #proxied(req: UpstreamRequest): UpstreamConnection | undefined {
+    const key = req.proxy!.source.address;
+    for (let i = this.#idle.length - 1; i >= 0; i--) {
+      const c = this.#idle[i]!;
+      if (c.proxyKey !== key || !c.idle) continue;
+      this.#idle.splice(i, 1);
+      return c;
+    }
+    return undefined;
   }
 
   release(conn: UpstreamConnection): void {

@@ -15,6 +15,8 @@ export interface LeanPoolOptions {
   /** Idle connections kept for reuse; 0 disables keep-alive. */
   maxIdle: number;
   headLimits: HeadLimits;
+  /** `send_proxy_protocol`: each connection starts with this PROXY header version. */
+  proxyProtocol?: 'v1' | 'v2';
 }
 
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
