@@ -63,14 +63,17 @@ export class Gateway {
   #log: AccessLog | undefined;
   #logKey = '';
   #closed = false;
+  /** Reloads in progress (they await DNS answers for new names before building). */
+  #reloading = 0;
 
   constructor(config: Config, opts: GatewayOptions = {}) {
     this.#opts = opts;
     this.#deps = { now: opts.now ?? defaultBalancerDeps.now, random: opts.random ?? defaultBalancerDeps.random };
     this.#health = new HealthService(this.#deps);
     this.#discovery = new Discovery(() => {
-      // DNS answers changed: the same configuration, rebuilt over the servers found now.
-      if (!this.#closed) this.#runtime = this.#build(this.#runtime.config);
+      // DNS answers changed: the same configuration, rebuilt over the servers found now (a
+      // reload under way builds with the latest answers itself).
+      if (!this.#closed && this.#reloading === 0) this.#runtime = this.#build(this.#runtime.config);
     });
     this.#discovery.sync(config);
     this.#runtime = this.#build(config);
@@ -170,8 +173,13 @@ export class Gateway {
       throw err;
     }
     await this.#openListeners(config);
-    this.#discovery.sync(config);
-    await this.#discovery.resolveNew();
+    this.#reloading++;
+    try {
+      this.#discovery.sync(config);
+      await this.#discovery.resolveNew();
+    } finally {
+      this.#reloading--;
+    }
     this.#runtime = this.#build(config);
     this.#closeRemovedListeners(config);
     this.#applyLog(config);

@@ -57,10 +57,12 @@ test('the probe request has the configured method, path, Host and headers', asyn
   }
 });
 
-test('the Host header of a probe defaults to the server address', async (t) => {
+test('the Host header of a probe defaults to the server address; `down` servers are not probed', async (t) => {
   const a = await originFor(t, 'a');
-  await gatewayFor(t, simpleConfig([a.address], { health_check: { ...FAST } }));
-  await until(() => a.seen.length >= 1, 2000, 'a probe');
+  const down = await originFor(t, 'down');
+  await gatewayFor(t, simpleConfig([a.address, { address: down.address, down: true }], { health_check: { ...FAST } }));
+  await until(() => a.seen.length >= 3, 2000, 'three probes');
+  assert.equal(down.seen.length, 0);
   assert.equal(a.seen[0]!.headers.host, a.address);
   assert.equal(a.seen[0]!.url, '/');
   assert.equal(a.seen[0]!.method, 'GET');

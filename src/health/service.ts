@@ -12,8 +12,8 @@ interface Sweeper {
 }
 
 /**
- * Runs health off the request path: one active Checker per server of an upstream with a
- * health_check, and one outlier-detection sweep timer per upstream with outlier_detection.
+ * Runs health off the request path: one active Checker per server (not `down`) of an upstream with
+ * a health_check, and one outlier-detection sweep timer per upstream with outlier_detection.
  * `sync` follows each applied configuration: servers kept across a reload keep their checker
  * (with the new settings), new ones get one, removed ones have theirs stopped. All timers are
  * unref'd and stop on close().
@@ -35,7 +35,8 @@ export class HealthService {
       const hc = g.config.health_check;
       for (const h of g.hosts) {
         const c = this.#checkers.get(h);
-        if (hc === undefined) {
+        // A server marked `down` is out by configuration: probing it would only log noise.
+        if (hc === undefined || h.down) {
           c?.stop();
           stopChecking(h, now);
           continue;
