@@ -5,6 +5,8 @@
 export const ERROR_CATALOGUE = {
   HW_ERR_NO_ROUTE: { status: 404, message: 'no route matches this request' },
   HW_ERR_NO_HEALTHY_UPSTREAM: { status: 503, message: 'no upstream server is available' },
+  HW_ERR_QUEUE_FULL: { status: 503, message: 'every upstream server is busy and the queue is full' },
+  HW_ERR_QUEUE_TIMEOUT: { status: 503, message: 'no upstream server became free in time' },
   HW_ERR_UPSTREAM_CONNECT: { status: 502, message: 'could not connect to the upstream server' },
   HW_ERR_UPSTREAM_RESET: { status: 502, message: 'the upstream server closed the connection' },
   HW_ERR_UPSTREAM_MALFORMED: { status: 502, message: 'the upstream server sent an invalid response' },

@@ -5,6 +5,8 @@ import type { BalancerDeps } from './balancer/types.js';
 import { defaultBalancerDeps } from './balancer/registry.js';
 import { RouteTable } from './router/router.js';
 import { HostRegistry } from './upstream/registry.js';
+import { HealthService } from './health/service.js';
+import { Discovery } from './discovery/discovery.js';
 import { PoolSet } from './transport/pools.js';
 import { RetryPolicy } from './proxy/retry-policy.js';
 import type { Runtime } from './proxy/handler.js';
@@ -58,16 +60,27 @@ export class Gateway {
   readonly #hosts = new HostRegistry();
   readonly #pools = new PoolSet();
   readonly #deps: BalancerDeps;
+  readonly #health: HealthService;
+  readonly #discovery: Discovery;
   readonly #opts: GatewayOptions;
   /** ACME http-01 answers pending on any listener's certificate order. */
   readonly challenges = new Http01Challenges();
   #log: AccessLog | undefined;
   #logKey = '';
   #closed = false;
+  /** Reloads in progress (they await DNS answers for new names before building). */
+  #reloading = 0;
 
   constructor(config: Config, opts: GatewayOptions = {}) {
     this.#opts = opts;
     this.#deps = { now: opts.now ?? defaultBalancerDeps.now, random: opts.random ?? defaultBalancerDeps.random };
+    this.#health = new HealthService(this.#deps);
+    this.#discovery = new Discovery(() => {
+      // DNS answers changed: the same configuration, rebuilt over the servers found now (a
+      // reload under way builds with the latest answers itself).
+      if (!this.#closed && this.#reloading === 0) this.#runtime = this.#build(this.#runtime.config);
+    });
+    this.#discovery.sync(config);
     this.#runtime = this.#build(config);
   }
 
@@ -76,10 +89,11 @@ export class Gateway {
   }
 
   #build(config: Config): Runtime {
-    const groups = this.#hosts.build(config, this.#deps);
+    const groups = this.#hosts.build(config, this.#deps, this.#discovery.expand);
     const pools = this.#pools.build(groups.values(), config.engine);
     const retry = new Map<string, RetryPolicy>();
-    for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry));
+    for (const [name, g] of groups) retry.set(name, new RetryPolicy(g.config.retry, name));
+    this.#health.sync(groups.values());
     return { config, router: new RouteTable(config.routes), groups, pools, retry, now: this.#deps.now, challenges: this.challenges, splices: this.#splices };
   }
 
@@ -92,15 +106,18 @@ export class Gateway {
     this.#logKey = key;
   }
 
-  /** Bind every listener. Rejects (and closes what was opened) if one cannot bind. */
+  /** Resolve DNS-discovered servers, then bind every listener. Rejects (and closes what was opened) if one cannot bind. */
   async start(): Promise<void> {
     this.#applyLog(this.#runtime.config);
     try {
+      await this.#discovery.resolveNew();
+      this.#runtime = this.#build(this.#runtime.config);
       await this.#openListeners(this.#runtime.config);
     } catch (err) {
       await this.close(0);
       throw err;
     }
+    this.#hosts.markStarted();
     channels.lifecycle.publish({ level: 'info', msg: 'started', listeners: this.addresses() });
   }
 
@@ -181,6 +198,13 @@ export class Gateway {
       throw err;
     }
     await this.#openListeners(config);
+    this.#reloading++;
+    try {
+      this.#discovery.sync(config);
+      await this.#discovery.resolveNew();
+    } finally {
+      this.#reloading--;
+    }
     this.#runtime = this.#build(config);
     this.#closeRemovedListeners(config);
     this.#applyLog(config);
@@ -191,6 +215,9 @@ export class Gateway {
   async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#health.close();
+    this.#discovery.close();
+    this.#hosts.close();
     await Promise.all([...[...this.#listeners.values()].map((l) => l.close(graceMs)), this.#splices.close(graceMs)]);
     this.#listeners.clear();
     await this.#pools.close(0);

@@ -14,5 +14,5 @@ export type { ErrorCode } from './errors.js';
 export { parseConfig, validateConfig, loadConfigFile, formatIssue } from './config/load.js';
 export type { ConfigIssue, LoadResult } from './config/load.js';
 export { channels } from './observability/events.js';
-export type { AccessRecord, AttemptRecord, HostEvent, RetryEvent, ReloadEvent, LifecycleEvent } from './observability/events.js';
+export type { AccessRecord, AttemptRecord, HostEvent, HostSignal, HostStatus, UpstreamEvent, RetryEvent, ReloadEvent, LifecycleEvent } from './observability/events.js';
 export type * from './config/types.js';

@@ -21,7 +21,7 @@ export function testDeps(seed = 1, now = TEST_NOW): BalancerDeps {
 }
 
 /** A test server on 127.0.0.1:`port` with the given weight and limits. */
-export function makeHost(port: number, weight = 1, opts: { down?: boolean; maxConns?: number } = {}): Host {
+export function makeHost(port: number, weight = 1, opts: { down?: boolean; maxConns?: number; slowStart?: number } = {}): Host {
   return new Host('web', {
     address: `127.0.0.1:${port}`,
     host: '127.0.0.1',
@@ -32,6 +32,9 @@ export function makeHost(port: number, weight = 1, opts: { down?: boolean; maxCo
     max_fails: 1,
     fail_timeout: 10000,
     max_conns: opts.maxConns ?? 0,
+    slow_start: opts.slowStart ?? 0,
+    drain: false,
+    resolve: false,
   });
 }
 
@@ -56,6 +59,7 @@ export function makeCtx(over: {
     header: (name) => (Object.hasOwn(headers, name) ? headers[name] : undefined),
     excluded: new Set(over.excluded ?? []),
     now: over.now ?? TEST_NOW,
+    panic: false,
   };
 }
 

@@ -12,6 +12,8 @@ export interface PickContext {
   readonly excluded: ReadonlySet<Host>;
   /** Injected clock (ms) for availability checks. */
   readonly now: number;
+  /** Panic mode (set by the upstream group for this pick): any server in service will do, healthy or not. */
+  panic: boolean;
 }
 
 /** Injected sources of time and randomness so balancer tests repeat exactly. */

@@ -3,7 +3,9 @@
  * with a bad duration somewhere still gets its unknown-upstream errors reported in the same run.
  * Values the schema already rejects are skipped here (one issue per mistake).
  */
+import { isIP } from 'node:net';
 import { parseAddress } from './address.js';
+import { isFullSrvName } from './normalize.js';
 import { childPath, entry, type RawIssue, type RawNode } from './raw.js';
 import { closest } from './suggest.js';
 import { streamChecks } from './checks-stream.js';
@@ -65,6 +67,37 @@ function requiredWhen(
   }
 }
 
+/**
+ * A server needs an address unless `service` is a full SRV name, and a port unless SRV records
+ * give it; `resolve` needs a host name to resolve.
+ */
+function serverAddress(issues: RawIssue[], srv: RawNode, path: string): void {
+  if (srv.kind !== 'map') return;
+  const addr = entry(srv, 'address');
+  const service = str(entry(srv, 'service')?.value);
+  const text = str(addr?.value)?.trim();
+  if (!addr) {
+    if (service === undefined || !isFullSrvName(service)) {
+      const why = service === undefined ? '' : ` (service ${JSON.stringify(service)} is not a full SRV name such as _http._tcp.api.internal)`;
+      issues.push({ pos: srv.pos, path: childPath(path, 'address'), message: `missing required key "address"${why}` });
+    }
+    return;
+  }
+  if (text === undefined) return; // wrong type: the schema reports it
+  const hp = parseAddress(text, 1);
+  const bare = !text.includes(':');
+  const where = { pos: addr.value.pos ?? addr.keyPos, path: childPath(path, 'address') };
+  if (bare && service === undefined && typeof hp === 'string') {
+    issues.push({ ...where, message: `expected an address host:port with port 1-65535 (e.g. 127.0.0.1:8080 or [::1]:8080), found ${JSON.stringify(text)} (${hp}; only a \`service\` server may leave it out)` });
+    return;
+  }
+  const r = entry(srv, 'resolve')?.value;
+  const host = typeof hp === 'string' ? text : hp.host;
+  if (r?.kind === 'scalar' && r.value === true && isIP(host)) {
+    issues.push({ ...where, message: `expected a host name to resolve, found the IP address ${JSON.stringify(host)} (drop \`resolve\` or name a host)` });
+  }
+}
+
 export function crossChecks(root: RawNode): RawIssue[] {
   const issues: RawIssue[] = [];
   const listeners = entry(root, 'listeners')?.value;
@@ -87,6 +120,7 @@ export function crossChecks(root: RawNode): RawIssue[] {
       const path = childPath('upstreams', e.key);
       requiredWhen(issues, e.value, path, 'hash', 'balance', 'round_robin', 'hash');
       requiredWhen(issues, e.value, path, 'host', 'pass_host', 'pass', 'rewrite');
+      items(entry(e.value, 'servers')?.value).forEach((srv, i) => serverAddress(issues, srv, childPath(childPath(path, 'servers'), i)));
     }
   }
 

@@ -22,7 +22,7 @@ test('unknown key points at the key, with a hint', () => {
   const text = `${L}upstreams:\n  api:\n    servers:\n      - address: 127.0.0.1:9101\n        weigth: 2\n    colour: blue\n`;
   assert.deepEqual(issues(text), [
     'h.yaml:6:9  upstreams.api.servers[0].weigth  unknown key "weigth", did you mean "weight"?',
-    'h.yaml:7:5  upstreams.api.colour  unknown key "colour", expected one of: balance, hash, pass_host, host, keepalive, timeouts, retry, send_proxy_protocol, tls, protocol, servers',
+    'h.yaml:7:5  upstreams.api.colour  unknown key "colour", expected one of: balance, hash, pass_host, host, keepalive, timeouts, retry, send_proxy_protocol, health_check, outlier_detection, panic_threshold, queue, sticky, resolver, valid, tls, protocol, servers',
   ]);
 });
 
@@ -190,4 +190,34 @@ test('validateConfig reports issues without positions', () => {
     ['<config>', 0, 0, 'upstreams.a.servers[0].weight'],
   ]);
   assert.deepEqual(validateConfig(null).ok, false);
+});
+
+test('bad values in the new keys are reported at their place', () => {
+  const text = [
+    L.trimEnd(),
+    'upstreams:',
+    '  web:',
+    '    health_check: { type: udp, rise: 0, jitter: 150%, expect: { status: ["399-200", 7], body: "/(/" } }',
+    '    panic_threshold: half',
+    '    queue: { size: 0 }',
+    '    resolver: dns.example:53',
+    '    servers:',
+    '      - { address: 10.0.0.1:80, resolve: true }',
+    '      - { address: web.internal }',
+    '      - { service: http }',
+  ].join('\n');
+  const out = issues(text);
+  const has = (re: RegExp) => assert.ok(out.some((l) => re.test(l)), `no issue matching ${re}:\n${out.join('\n')}`);
+  has(/upstreams\.web\.health_check\.type  expected one of http, tcp, found "udp"/);
+  has(/upstreams\.web\.health_check\.rise  expected an integer >= 1, found 0/);
+  has(/upstreams\.web\.health_check\.jitter  expected a percentage from 0% to 100%/);
+  has(/health_check\.expect\.status\[0\]  .*found "399-200" \(the first status must not exceed the second\)/);
+  has(/health_check\.expect\.status\[1\]  expected a status range such as 200, 200-399 or 2xx, found "7"/);
+  has(/health_check\.expect\.body  .*not a valid regular expression/);
+  has(/upstreams\.web\.panic_threshold  expected a percentage/);
+  has(/upstreams\.web\.queue\.size  expected an integer >= 1, found 0/);
+  has(/upstreams\.web\.resolver  .*\(the DNS server must be an IP address\)/);
+  has(/servers\[0\]\.address  expected a host name to resolve, found the IP address "10\.0\.0\.1"/);
+  has(/servers\[1\]\.address  .*found "web\.internal" \(the port is missing; only a `service` server may leave it out\)/);
+  has(/servers\[2\]\.address  missing required key "address" \(service "http" is not a full SRV name/);
 });

@@ -64,7 +64,7 @@ test('the contract example normalizes as expected', () => {
   assert.deepEqual(web.retry, { tries: 0, timeout: 0, on: ['error', 'timeout'], non_idempotent: false, buffer: 65_536 });
   assert.deepEqual(web.servers[0], {
     address: '127.0.0.1:9001', host: '127.0.0.1', port: 9001, weight: 3,
-    backup: false, down: false, max_fails: 1, fail_timeout: 10_000, max_conns: 0,
+    backup: false, down: false, max_fails: 1, fail_timeout: 10_000, max_conns: 0, slow_start: 0, drain: false, resolve: false,
   });
   assert.equal(web.servers[1]!.weight, 1);
   assert.equal(web.servers[2]!.backup, true);
@@ -75,7 +75,7 @@ test('the contract example normalizes as expected', () => {
   assert.deepEqual(api.retry, { tries: 3, timeout: 10_000, on: ['error', 'timeout', 'http_502', 'http_503', 'http_504'], non_idempotent: false, buffer: 65_536 });
   assert.deepEqual(api.servers[0], {
     address: '127.0.0.1:9101', host: '127.0.0.1', port: 9101, weight: 1,
-    backup: false, down: false, max_fails: 3, fail_timeout: 10_000, max_conns: 100,
+    backup: false, down: false, max_fails: 3, fail_timeout: 10_000, max_conns: 100, slow_start: 0, drain: false, resolve: false,
   });
   assert.equal(api.servers[1]!.down, true);
   assert.equal(c.shutdown_timeout, 30_000);

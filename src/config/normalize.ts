@@ -1,7 +1,67 @@
 /** Turns the schema's output into the runtime's Config: position-based names and inherited defaults. */
 import type { ParsedConfig } from './schema.js';
 import { resolve } from 'node:path';
-import type { Config, ListenerConfig, RouteConfig, RouteMatch, UpstreamConfig } from './types.js';
+import type { Config, HealthCheckConfig, ListenerConfig, RouteConfig, RouteMatch, ServerConfig, UpstreamConfig } from './types.js';
+
+type ParsedUpstream = ParsedConfig['upstreams'][string];
+type ParsedServer = ParsedUpstream['servers'][number];
+type ParsedHealthCheck = NonNullable<ParsedUpstream['health_check']>;
+
+/** `_http._tcp.api.internal`: a full SRV name rather than a service to put in front of a host. */
+export const isFullSrvName = (s: string): boolean => /^_[^.]+\._[^.]+\.[^.]/.test(s);
+
+/** The SRV name to query for a server: the full name, or NGINX's service prefix + the host. */
+export function srvName(service: string, host: string | undefined): string {
+  if (isFullSrvName(service) || host === undefined) return service;
+  return service.startsWith('_') ? `${service}.${host}` : `_${service}._tcp.${host}`;
+}
+
+function server(s: ParsedServer): ServerConfig {
+  const a = s.address;
+  const out: ServerConfig = {
+    address: a?.address ?? s.service ?? '',
+    host: a?.host ?? s.service ?? '',
+    port: a?.port ?? 0,
+    weight: s.weight,
+    backup: s.backup,
+    down: s.down,
+    max_fails: s.max_fails,
+    fail_timeout: s.fail_timeout,
+    max_conns: s.max_conns,
+    slow_start: s.slow_start,
+    drain: s.drain,
+    resolve: s.resolve || s.service !== undefined,
+  };
+  if (s.service !== undefined) out.service = srvName(s.service, a?.host);
+  return out;
+}
+
+/** `2xx` -> [200, 299], `200-399` -> [200, 399], `204` -> [204, 204]. */
+function statusRange(s: string): [number, number] {
+  if (/xx$/i.test(s)) return [Number(s[0]) * 100, Number(s[0]) * 100 + 99];
+  const [lo, hi] = s.split('-').map(Number) as [number, number | undefined];
+  return [lo, hi ?? lo];
+}
+
+function healthCheck(h: ParsedHealthCheck): HealthCheckConfig {
+  const out: HealthCheckConfig = {
+    type: h.type,
+    path: h.path,
+    method: h.method,
+    headers: { ...h.headers },
+    interval: h.interval,
+    unhealthy_interval: h.unhealthy_interval ?? h.interval,
+    timeout: h.timeout,
+    rise: h.rise,
+    fall: h.fall,
+    jitter: h.jitter,
+    expect: { status: h.expect.status.map(statusRange) },
+    initially: h.initially,
+  };
+  if (h.host !== undefined) out.host = h.host;
+  if (h.expect.body !== undefined) out.expect.body = h.expect.body;
+  return out;
+}
 
 /** `baseDir`: where relative file paths (certificates) start from: the config file's directory. */
 export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
@@ -16,18 +76,11 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
       timeouts: { ...u.timeouts },
       retry: { ...u.retry, on: [...new Set(u.retry.on)] },
       protocol: u.protocol,
-      servers: u.servers.map((s) => ({
-        address: s.address.address,
-        host: s.address.host,
-        port: s.address.port,
-        weight: s.weight,
-        backup: s.backup,
-        down: s.down,
-        max_fails: s.max_fails,
-        fail_timeout: s.fail_timeout,
-        max_conns: s.max_conns,
-      })),
+      servers: u.servers.map(server),
+      panic_threshold: u.panic_threshold,
     };
+    if (u.retry.budget) up.retry.budget = { ...u.retry.budget };
+    else delete up.retry.budget;
     if (u.hash) up.hash = { ...u.hash };
     if (u.host !== undefined) up.host = u.host;
     if (u.tls) {
@@ -36,6 +89,15 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
       for (const k of ['ca', 'cert', 'key'] as const) if (t[k] !== undefined) up.tls[k] = abs(t[k]);
     }
     if (u.send_proxy_protocol !== undefined) up.send_proxy_protocol = u.send_proxy_protocol;
+    if (u.health_check) up.health_check = healthCheck(u.health_check);
+    if (up.health_check && up.tls) up.health_check.tls = up.tls;
+    if (up.health_check && up.protocol !== 'http1') up.health_check.protocol = up.protocol;
+    if (u.outlier_detection) up.outlier_detection = { ...u.outlier_detection, success_rate: { ...u.outlier_detection.success_rate } };
+    if (u.queue) up.queue = { ...u.queue };
+    if (u.sticky) up.sticky = { ...u.sticky };
+    const resolver = u.resolver ?? p.resolver;
+    if (resolver !== undefined) up.resolver = resolver;
+    if (u.valid !== undefined) up.valid = u.valid;
     upstreams[name] = up;
   }
   return {

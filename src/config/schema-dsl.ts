@@ -15,7 +15,7 @@ export interface ParseContext {
   issues: RawIssue[];
 }
 
-export type Kind = 'string' | 'integer' | 'boolean' | 'enum' | 'duration' | 'size' | 'address' | 'list' | 'object' | 'map';
+export type Kind = 'string' | 'integer' | 'boolean' | 'enum' | 'duration' | 'size' | 'percent' | 'address' | 'list' | 'object' | 'map';
 
 export interface Schema<T> {
   readonly kind: Kind;

@@ -1,6 +1,6 @@
 /** Schema combinators for values with units or structure: durations, sizes, addresses. */
 import { parseDuration, parseSize, UnitParseError } from '../util/duration.js';
-import { parseAddress, type HostPort } from './address.js';
+import { hostProblem, parseAddress, type HostPort } from './address.js';
 import { describeFound } from './raw.js';
 import { Problem, scalar, type Opts, type Schema } from './schema-dsl.js';
 
@@ -26,14 +26,29 @@ export function size(o: Opts<string | number>): Schema<number> {
   return scalar({ ...meta, doc: o.doc, default: o.default, defaultText: o.defaultText }, (v) => unit(parseSize, v));
 }
 
-/** `host:port` or `[v6]:port`; `minPort` 0 for listeners, 1 for servers. */
-export function address(o: Opts<string> & { minPort: number }): Schema<HostPort> {
+/**
+ * `host:port` or `[v6]:port`; `minPort` 0 for listeners, 1 for servers. With `portOptional` a bare
+ * host is accepted too (port 0): servers found by DNS SRV take their ports from the records.
+ */
+export function address(o: Opts<string> & { minPort: number; portOptional?: boolean }): Schema<HostPort> {
   const expected = `an address host:port with port ${o.minPort}-65535 (e.g. 127.0.0.1:8080 or [::1]:8080)`;
   const meta = { kind: 'address', type: 'address (host:port)', expected } as const;
   return scalar({ ...meta, doc: o.doc, default: o.default, defaultText: o.defaultText }, (v) => {
     const found = describeFound({ kind: 'scalar', pos: undefined, value: v });
     if (typeof v !== 'string') return new Problem(`expected ${expected}, found ${found}`);
-    const r = parseAddress(v.trim(), o.minPort);
+    const r = o.portOptional && !v.includes(':') && hostProblem(v.trim()) === undefined ? { address: v.trim(), host: v.trim(), port: 0 } : parseAddress(v.trim(), o.minPort);
     return typeof r === 'string' ? new Problem(`expected ${expected}, found ${found} (${r})`) : r;
+  });
+}
+
+/** A percentage 0-100, written `10%` or `10` (decimals allowed), kept as the number of percent. */
+export function percent(o: Opts<string | number>): Schema<number> {
+  const expected = 'a percentage from 0% to 100% (e.g. 10% or 10)';
+  const meta = { kind: 'percent', type: 'percentage', expected } as const;
+  return scalar({ ...meta, doc: o.doc, default: o.default, defaultText: o.defaultText }, (v) => {
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v) : null;
+    const n = typeof v === 'number' ? v : m ? Number(m[1]) : NaN;
+    if (Number.isFinite(n) && n >= 0 && n <= 100) return n;
+    return new Problem(`expected ${expected}, found ${describeFound({ kind: 'scalar', pos: undefined, value: v })}`);
   });
 }

@@ -1,6 +1,8 @@
 /** Schema of `upstreams.<name>`: a pool of servers and how requests are spread and retried. */
 import { bool, int, list, object, oneOf, optional, string } from './schema-dsl.js';
-import { address, duration, size } from './schema-units.js';
+import { address, duration, percent, size } from './schema-units.js';
+import { healthCheckSchema, outlierSchema } from './schema-health.js';
+import { queueSchema, resolverSchema, retryBudgetSchema, stickySchema } from './schema-traffic.js';
 import { upstreamProtocolSchema, upstreamTlsSchema } from './schema-tls.js';
 
 export const BALANCE_NAMES = ['round_robin', 'least_conn', 'ip_hash', 'hash', 'random_two', 'least_time'] as const;
@@ -13,10 +15,14 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const serverSchema = object(
   {
-    address: address({
-      minPort: 1,
-      doc: 'Where the server listens, as `host:port` (`[::1]:9001` for IPv6). A host name is resolved when connecting.',
-    }),
+    address: optional(
+      address({
+        minPort: 1,
+        portOptional: true,
+        defaultText: '**required** unless `service` is a full SRV name',
+        doc: 'Where the server listens, as `host:port` (`[::1]:9001` for IPv6). A host name is resolved when connecting, or kept up to date from DNS with `resolve`. With `service`, the port may be left out (the SRV records give it).',
+      }),
+    ),
     weight: int({
       min: 1,
       default: 1,
@@ -44,6 +50,26 @@ export const serverSchema = object(
       default: false,
       doc: 'Takes the server out of rotation without deleting it from the file, e.g. during maintenance.',
     }),
+    drain: bool({
+      default: false,
+      doc: 'Stops sending new requests to the server while requests in flight finish (NGINX Plus `drain`); only clients pinned to it by `sticky` still reach it. Set it, reload, wait for the traffic to stop, then remove the server: its state and probes are kept across the reload.',
+    }),
+    slow_start: duration({
+      default: 0,
+      doc: 'After the server comes (back) into service (healthy again after checks or failures, or added to a running gateway), its weight grows linearly from 10% to full over this time (NGINX Plus `slow_start`), so a cold server is not flooded. Used by `round_robin`, `least_conn`, `random_two` and `least_time`. 0 turns it off.',
+    }),
+    resolve: bool({
+      default: false,
+      doc: 'Resolve the host name of `address` through DNS at start and again whenever its TTL (capped by the upstream\'s `valid`) runs out; every address found becomes a server with this entry\'s parameters (NGINX Plus `resolve`). When the resolver fails, the last good set is kept.',
+    }),
+    service: optional(
+      string({
+        type: 'SRV name',
+        expected: 'a DNS SRV service such as _http._tcp.api.internal, _http._tcp or http',
+        check: (s) => (/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s) && !s.endsWith('..') ? undefined : ''),
+        doc: 'Discover servers through DNS SRV records (implies `resolve`): each record gives a server with the record\'s port and weight; records with the lowest priority value are primaries, the others backups (as NGINX does). Write the full name (`_http._tcp.api.internal`, no `address` needed), or, as NGINX does, a service (`http` or `_http._tcp`) that is put in front of the host of `address`.',
+      }),
+    ),
   },
   { type: 'server', doc: 'One backend server of the pool.' },
 );
@@ -143,12 +169,28 @@ export const upstreamSchema = object(
           default: '64KiB',
           doc: 'Request body bytes kept in memory so the body can be sent again on a retry. A request whose body is larger is not retried once the body has been sent.',
         }),
+        budget: optional(retryBudgetSchema),
       },
       { default: {}, doc: 'When a failed attempt is repeated on another server (like NGINX `proxy_next_upstream`).' },
     ),
     send_proxy_protocol: optional(
       oneOf(['v1', 'v2'] as const, {
         doc: 'Start every connection to these servers with a PROXY protocol header (HAProxy `send-proxy` / `send-proxy-v2`) so they learn the client address: `v1` text, `v2` binary. Keep-alive connections then carry requests of one client address only.',
+      }),
+    ),
+    health_check: optional(healthCheckSchema),
+    outlier_detection: optional(outlierSchema),
+    panic_threshold: percent({
+      default: 0,
+      doc: 'Envoy\'s panic mode: when fewer than this share of the primary servers are healthy, requests are spread over all of them (healthy or not, but never `down` or draining ones) rather than overloading the few left; entering and leaving panic is logged. Envoy uses 50%; 0 turns it off.',
+    }),
+    queue: optional(queueSchema),
+    sticky: optional(stickySchema),
+    resolver: optional(resolverSchema('the top-level `resolver`', 'Set it here when one upstream needs its own DNS server.')),
+    valid: optional(
+      duration({
+        defaultText: 'the DNS TTL',
+        doc: 'Re-resolve names (`resolve`, `service`) at least this often, whatever their TTL says (NGINX `resolver ... valid=`).',
       }),
     ),
     tls: optional(upstreamTlsSchema),

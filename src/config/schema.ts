@@ -7,6 +7,7 @@ import { address, duration, size } from './schema-units.js';
 import { routeSchema } from './schema-route.js';
 import { upstreamSchema } from './schema-upstream.js';
 import { http2LimitsSchema, listenerH2c, listenerHttp2, listenerTlsSchema } from './schema-tls.js';
+import { resolverSchema } from './schema-traffic.js';
 import { streamListenerFields } from './schema-stream.js';
 
 export const listenerSchema = object(
@@ -48,6 +49,7 @@ export const configSchema = object(
       keyName: 'name',
       doc: 'Named pools of backend servers. Routes and `tcp` listeners refer to them by name.',
     }),
+    resolver: optional(resolverSchema('the system\'s (/etc/resolv.conf)', 'The default for every upstream that sets none.')),
     client_max_body_size: size({
       default: '1MiB',
       doc: 'Default limit on request body size for routes that set none; bigger requests get 413 before reaching a server. Protects servers from huge uploads. 0 means no limit.',

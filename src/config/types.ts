@@ -100,6 +100,63 @@ export interface ServerConfig {
   fail_timeout: number;
   /** 0 = no limit */
   max_conns: number;
+  /** ms over which the weight ramps up after the server comes (back) into service; 0 = off. */
+  slow_start: number;
+  /** No new requests (in-flight ones finish); sticky clients still reach it. */
+  drain: boolean;
+  /** Keep the host name of `address` resolved through DNS (A/AAAA), one server per address. */
+  resolve: boolean;
+  /** Full DNS SRV name (e.g. _http._tcp.api.internal) when servers come from SRV records. */
+  service?: string;
+}
+
+/** Active health checks of every server of an upstream. */
+export interface HealthCheckConfig {
+  type: 'http' | 'tcp';
+  path: string;
+  method: string;
+  /** Host header of probes; the server address when absent. */
+  host?: string;
+  /** Lower-case name -> value. */
+  headers: Record<string, string>;
+  /** ms between probes of a healthy (or not yet judged) server. */
+  interval: number;
+  /** ms between probes of an unhealthy server. */
+  unhealthy_interval: number;
+  /** ms a probe may take. */
+  timeout: number;
+  rise: number;
+  fall: number;
+  /** Percent of the interval by which each wait may randomly vary. */
+  jitter: number;
+  /** Passing statuses as inclusive [low, high] ranges; body: substring, or /regex/flags. */
+  expect: { status: Array<[number, number]>; body?: string };
+  initially: 'healthy' | 'unhealthy';
+  /** The upstream's `tls` and `protocol`, copied here so probes talk to servers as requests do. */
+  tls?: UpstreamTlsConfig;
+  protocol?: 'http1' | 'h2' | 'h2c';
+}
+
+/** Envoy outlier detection (durations in ms, shares in percent). */
+export interface OutlierConfig {
+  consecutive_5xx: number;
+  consecutive_gateway_failure: number;
+  enforcing_consecutive_5xx: number;
+  enforcing_consecutive_gateway_failure: number;
+  interval: number;
+  base_ejection_time: number;
+  max_ejection_time: number;
+  max_ejection_percent: number;
+  success_rate: { minimum_hosts: number; request_volume: number; stdev_factor: number; enforcing: number };
+}
+
+export interface StickyConfig {
+  cookie: string;
+  /** ms; 0 = session cookie. */
+  ttl: number;
+  path: string;
+  domain?: string;
+  secure: boolean;
 }
 
 export interface HashConfig {
@@ -117,6 +174,8 @@ export interface RetryConfig {
   non_idempotent: boolean;
   /** Bytes of request body kept in memory so it can be replayed on a retry (default 64KiB). */
   buffer: number;
+  /** Envoy retry budget: concurrent retries <= max(min_concurrency, percent% of active requests). */
+  budget?: { percent: number; min_concurrency: number };
 }
 
 export interface UpstreamConfig {
@@ -136,6 +195,17 @@ export interface UpstreamConfig {
   /** Protocol to the servers: HTTP/1.1, HTTP/2 over TLS, or cleartext HTTP/2. */
   protocol?: 'http1' | 'h2' | 'h2c';
   servers: ServerConfig[];
+  health_check?: HealthCheckConfig;
+  outlier_detection?: OutlierConfig;
+  /** Percent of healthy primaries below which requests go to all of them; 0 = off. */
+  panic_threshold: number;
+  /** Bounded wait for a server slot when all are at max_conns (ms timeout). */
+  queue?: { size: number; timeout: number };
+  sticky?: StickyConfig;
+  /** DNS server for resolve/service servers (ip:port), else the system's. */
+  resolver?: string;
+  /** ms: cap on the DNS TTL. */
+  valid?: number;
 }
 
 export interface Config {

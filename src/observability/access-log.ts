@@ -1,7 +1,7 @@
 import pino from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import { accessLine, isoNow } from './access-line.js';
-import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent, type StreamRecord } from './events.js';
+import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent, type StreamRecord, type UpstreamEvent } from './events.js';
 
 /** Where the JSON lines go: '-' or 'stdout' for standard output, else a file path (appended). */
 export interface AccessLogOptions {
@@ -56,6 +56,7 @@ export class AccessLog {
       this.#timer ??= setTimeout(this.#flush, 200).unref();
     });
     this.#on(channels.host, (m) => this.#logger.warn({ time: isoNow(), event: 'host', ...(m as HostEvent) }));
+    this.#on(channels.upstream, (m) => this.#logger.warn({ time: isoNow(), event: 'upstream', ...(m as UpstreamEvent) }));
     this.#on(channels.stream, (m) => this.#logger.info(m as StreamRecord));
     this.#on(channels.retry, (m) => this.#logger.info({ time: isoNow(), event: 'retry', ...(m as RetryEvent) }));
     this.#on(channels.reload, (m) => this.#logger.info({ time: isoNow(), event: 'reload', ...(m as ReloadEvent) }));

@@ -10,6 +10,8 @@ export const channels = {
   request: diagnostics.channel('headwater:request'),
   /** A server became unavailable or available again: payload is HostEvent. */
   host: diagnostics.channel('headwater:host'),
+  /** Panic mode entered or left, DNS answers changed or failed, retry budget exhausted: payload is UpstreamEvent. */
+  upstream: diagnostics.channel('headwater:upstream'),
   /** An attempt failed and the request moves to another server: payload is RetryEvent. */
   retry: diagnostics.channel('headwater:retry'),
   /** A configuration was applied or refused: payload is ReloadEvent. */
@@ -73,11 +75,30 @@ export interface StreamRecord {
   tries: AttemptRecord[];
 }
 
+/** A server's state as health/state.ts shows it (see hostStatus there for the order). */
+export type HostStatus = 'down' | 'draining' | 'unhealthy' | 'ejected' | 'failed' | 'checking' | 'healthy';
+
+/** Who changed a server's state: active checks, passive health, outlier detection, drain config. */
+export type HostSignal = 'active' | 'passive' | 'outlier' | 'drain';
+
+/** One transition of one server. */
 export interface HostEvent {
   upstream: string;
   server: string;
+  /** Can it take new requests after the change? */
   state: 'up' | 'down';
+  status: HostStatus;
+  previous: HostStatus;
+  signal: HostSignal;
   reason: string;
+}
+
+/** Something that concerns a whole upstream: panic mode, DNS discovery, the queue, the retry budget. */
+export interface UpstreamEvent {
+  upstream: string;
+  kind: 'panic' | 'panic_over' | 'discovery' | 'resolve_failed' | 'retry_budget_exhausted';
+  reason: string;
+  [key: string]: unknown;
 }
 
 export interface RetryEvent {

@@ -6,6 +6,8 @@ import { downstreamResponseHeaders } from './headers.js';
 /** The request an attempt belongs to: told when response headers arrive and when the attempt is over. */
 export interface AttemptOwner {
   readonly res: ProxyResponse;
+  /** A Set-Cookie value to add to the response (sticky sessions), if any. */
+  readonly setCookie: string | undefined;
   clock(): number;
   /**
    * Response headers arrived with this status. Return true to discard this response and let the
@@ -100,7 +102,9 @@ export class Attempt implements UpstreamHandler {
       return false;
     }
     this.#resume = resume;
-    this.#owner.res.writeHead(statusCode, downstreamResponseHeaders(rawHeaders));
+    const headers = downstreamResponseHeaders(rawHeaders);
+    if (this.#owner.setCookie !== undefined) headers.push('set-cookie', this.#owner.setCookie);
+    this.#owner.res.writeHead(statusCode, headers);
     this.committed = true;
     return true;
   }

@@ -6,7 +6,8 @@ import type { PickContext } from '../balancer/types.js';
 import type { Host } from '../upstream/host.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { stripPrefix } from '../router/path.js';
-import { isFailure, recordOutcome, type AttemptOutcome } from '../health/passive/outcomes.js';
+import type { AttemptOutcome } from '../health/passive/outcomes.js';
+import { reportAttempt } from '../health/report.js';
 import { recordLatency } from '../upstream/latency.js';
 import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
 import { isoNow } from '../observability/access-line.js';
@@ -15,6 +16,7 @@ import { upstreamRequestHeaders, type ForwardInfo } from './headers.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { sendError } from './respond.js';
+import type { RequestQueue, Waiter } from '../upstream/queue.js';
 import { bodyTooLarge, clientAddress, malformed, routeFor, scanFields, type RequestFields } from './route.js';
 
 const NO_HOSTS: ReadonlySet<Host> = new Set();
@@ -34,6 +36,8 @@ export class Forward implements PickContext, AttemptOwner {
   excluded: ReadonlySet<Host> = NO_HOSTS;
   /** The clock at the latest pick. */
   now = 0;
+  /** Set by the upstream group when it picks in panic mode. */
+  panic = false;
   readonly res: ProxyResponse;
   readonly #rt: Runtime;
   readonly #req: ProxyRequest;
@@ -62,6 +66,8 @@ export class Forward implements PickContext, AttemptOwner {
   #lastCode: ErrorCode = 'HW_ERR_NO_HEALTHY_UPSTREAM';
   #onClose: (() => void) | undefined;
   #fields: RequestFields | undefined;
+  /** Set-Cookie for a sticky upstream when the response comes from a server the request is not pinned to. */
+  setCookie: string | undefined = undefined;
 
   /** `onEnd` runs once, after the access record. */
   constructor(rt: Runtime, req: ProxyRequest, res: ProxyResponse, proto: 'http' | 'https', onEnd?: () => void) {
@@ -127,18 +133,50 @@ export class Forward implements PickContext, AttemptOwner {
       this.#body = body;
       this.#policy = this.#rt.retry.get(group.config.name)!;
       this.#started = this.now = started;
-      const host = group.pick(this);
+      const queue = group.traffic.queue;
+      // Requests already waiting go first: a new one joins the queue behind them.
+      const host = queue !== undefined && queue.length > 0 ? undefined : group.pick(this);
       if (!host) {
+        if (queue !== undefined && group.saturated(this)) return this.#wait(queue);
         this.#code = 'HW_ERR_NO_HEALTHY_UPSTREAM';
         this.#status = sendError(this.res, this.#code);
         return this.#end();
       }
-      this.#onClose = () => this.#attempt?.clientClosed();
-      this.res.on('close', this.#onClose);
-      this.#attemptAt(host, started);
+      this.#first(host, started);
     } catch (err) {
       this.#caught(err);
     }
+  }
+
+  #first(host: Host, now: number): void {
+    this.#onClose = () => this.#attempt?.clientClosed();
+    this.res.on('close', this.#onClose);
+    this.#attemptAt(host, now);
+  }
+
+  /** Every server is at max_conns: wait in the upstream's queue for a slot (or 503 on overflow/timeout). */
+  #wait(queue: RequestQueue): void {
+    const onClose = () => {
+      if (!queue.remove(waiter)) return;
+      this.#code = 'HW_ERR_CLIENT_ABORT';
+      this.#end(499);
+    };
+    const waiter: Waiter = {
+      serve: () => {
+        this.now = this.#rt.now();
+        const host = this.#group!.pick(this);
+        if (host === undefined) return false;
+        this.res.off('close', onClose);
+        this.#first(host, this.now);
+        return true;
+      },
+      expire: (code) => {
+        this.res.off('close', onClose);
+        this.#refuse(code, false);
+      },
+    };
+    if (!queue.enqueue(waiter)) return this.#refuse('HW_ERR_QUEUE_FULL', false);
+    this.res.on('close', onClose);
   }
 
   #attemptAt(host: Host, now: number): void {
@@ -151,8 +189,8 @@ export class Forward implements PickContext, AttemptOwner {
     const headers = upstreamRequestHeaders(this.#req.rawHeaders, info);
     const body = this.#body.take();
     this.#attempts++;
-    host.state.inflight++;
-    host.state.requests++;
+    this.#group!.traffic.acquire(host, this.#attempts > 1);
+    if (this.#group!.sticky !== undefined) this.setCookie = this.#group!.sticky.setCookie(this, host);
     // The lean transport times headers on its socket; undici's own timer is too coarse (~0.5 s steps).
     const a = new Attempt(this, now, rt.config.engine === 'lean' ? 0 : up.timeouts.response_header);
     this.#attempt = a;
@@ -162,14 +200,15 @@ export class Forward implements PickContext, AttemptOwner {
   }
 
   #mayRetry(outcome: string, beforeSend: boolean, now: number): boolean {
-    return this.#policy!.shouldRetry(outcome as AttemptOutcome, {
+    const policy = this.#policy!;
+    return policy.shouldRetry(outcome as AttemptOutcome, {
       attempt: this.#attempts,
       elapsedMs: now - this.#started,
       method: this.method,
       bodyReplayable: this.#body.replayable,
       committed: false,
       beforeSend,
-    });
+    }) && policy.withinBudget(this.#group!.traffic);
   }
 
   /** Pick the server for the next attempt, never one already tried. */
@@ -190,10 +229,10 @@ export class Forward implements PickContext, AttemptOwner {
 
   attemptDone(a: Attempt): void {
     const current = this.#current!;
-    current.state.inflight--;
+    const group = this.#group!;
+    group.traffic.release(current, this.#attempts > 1);
     this.#attempt = undefined;
     try {
-      const group = this.#group!;
       const up = group.config;
       const now = a.endedAt;
       const f = a.failure;
@@ -201,7 +240,7 @@ export class Forward implements PickContext, AttemptOwner {
       if (a.headerMs !== undefined) recordLatency(current.state, a.headerMs, now);
       // A client that goes away or sends too large a body says nothing about the server's health.
       const clientFault = outcome === 'client_abort' || f?.code === 'HW_ERR_BODY_TOO_LARGE';
-      if (!clientFault) recordOutcome(current, isFailure(outcome, up.retry.on), now, group.sole, outcome);
+      if (!clientFault) reportAttempt(group, current, outcome, a.status, now);
       if (channels.request.hasSubscribers) {
         const rec: AttemptRecord = { server: current.address, outcome, ms: Math.round(a.ms * 1000) / 1000 };
         if (a.status !== undefined) rec.status = a.status;

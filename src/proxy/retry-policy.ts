@@ -1,5 +1,7 @@
 import type { RetryConfig, RetryCondition } from '../config/types.js';
 import type { AttemptOutcome } from '../health/passive/outcomes.js';
+import type { TrafficState } from '../upstream/traffic.js';
+import { channels } from '../observability/events.js';
 
 /** Methods safe to send twice (RFC 9110 9.2.2). POST, PATCH, LOCK and the rest are not. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -22,16 +24,18 @@ export interface RetryState {
  * The one place that decides whether a failed attempt may be tried on another server
  * (NGINX proxy_next_upstream semantics): the failure must be in `on`, the method idempotent
  * unless `non_idempotent` (or the request never left: connect failure), the body replayable, nothing sent to the client, and the attempt
- * count and elapsed time within `tries` and `timeout`.
+ * count and elapsed time within `tries` and `timeout`, and the upstream's retry budget not spent.
  */
 export class RetryPolicy {
   readonly #cfg: RetryConfig;
+  readonly #upstream: string;
   readonly #on: ReadonlySet<string>;
   /** The NNN of every http_NNN in `on` (asked once per response: no string building). */
   readonly #statuses: ReadonlySet<number>;
 
-  constructor(cfg: RetryConfig) {
+  constructor(cfg: RetryConfig, upstream: string) {
     this.#cfg = cfg;
+    this.#upstream = upstream;
     this.#on = new Set<string>(cfg.on);
     this.#statuses = new Set(cfg.on.filter((c) => c.startsWith('http_')).map((c) => Number(c.slice(5))));
   }
@@ -54,5 +58,22 @@ export class RetryPolicy {
     if (this.#cfg.tries > 0 && s.attempt >= this.#cfg.tries) return false;
     if (this.#cfg.timeout > 0 && s.elapsedMs >= this.#cfg.timeout) return false;
     return true;
+  }
+
+  /**
+   * Envoy's retry budget: may one more retry start on this upstream now? When not, says so on the
+   * upstream channel (the request then gets the failure of its last attempt).
+   */
+  withinBudget(traffic: TrafficState): boolean {
+    const budget = this.#cfg.budget;
+    if (budget === undefined || traffic.retryAllowed(budget)) return true;
+    if (channels.upstream.hasSubscribers) {
+      channels.upstream.publish({
+        upstream: this.#upstream,
+        kind: 'retry_budget_exhausted',
+        reason: `${traffic.retries} retries in flight of ${traffic.active} active attempts (budget ${budget.percent}%, min_concurrency ${budget.min_concurrency}): not retried`,
+      });
+    }
+    return false;
   }
 }

@@ -5,7 +5,7 @@ import type { ErrorCode } from '../errors.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { stripPrefix } from '../router/path.js';
 import { parseResponseHead, type ResponseHead } from '../http1/response-head.js';
-import { isFailure, recordOutcome } from '../health/passive/outcomes.js';
+import { reportAttempt } from '../health/report.js';
 import { channels, type AccessRecord } from '../observability/events.js';
 import { isoNow } from '../observability/access-line.js';
 import { proxyEnds } from '../server/proxy-protocol.js';
@@ -170,7 +170,7 @@ class Upgrade {
   #relay(upstream: Socket, h: ResponseHead, rest: Buffer): void {
     const group = this.#group!;
     const outcome = `http_${h.status}` as const;
-    recordOutcome(this.#dialer!.hostNow!, isFailure(outcome, group.config.retry.on), this.#rt.now(), group.sole, outcome);
+    reportAttempt(group, this.#dialer!.hostNow!, outcome, h.status, this.#rt.now());
     relayResponse(this.#client, upstream, h, rest, (bytes) => {
       this.#dialer!.release();
       this.#log(h.status, undefined, bytes);
@@ -183,7 +183,7 @@ class Upgrade {
     const group = this.#group!;
     const host = d.hostNow!;
     d.release();
-    recordOutcome(host, true, this.#rt.now(), group.sole, outcome);
+    reportAttempt(group, host, outcome, undefined, this.#rt.now());
     const last = d.tries[d.tries.length - 1];
     if (last) last.outcome = outcome;
   }

@@ -6,7 +6,7 @@ import type { PickContext } from '../balancer/types.js';
 import type { Host } from '../upstream/host.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import type { RetryPolicy } from '../proxy/retry-policy.js';
-import { recordOutcome } from '../health/passive/outcomes.js';
+import { reportAttempt } from '../health/report.js';
 import type { AttemptRecord } from '../observability/events.js';
 import { encodeProxy, type ProxyEnds } from '../server/proxy-protocol.js';
 
@@ -29,7 +29,8 @@ export type DialResult =
  * upgraded HTTP connection: pick with the group's balancer (availability, exclusions), connect
  * within `timeouts.connect`, and on a connect failure record a passive-health failure and try the
  * next server as the retry policy allows (NGINX proxy_next_upstream on connect errors). The chosen
- * host's in-flight count is held until release(), so least_conn and max_conns see the connection.
+ * host's in-flight slot (upstream/traffic.ts) is held until release(), so least_conn and max_conns
+ * see the connection and a freed slot wakes the upstream's queue.
  */
 export class Dialer implements PickContext {
   readonly method: string;
@@ -37,6 +38,8 @@ export class Dialer implements PickContext {
   readonly clientIp: string;
   excluded: ReadonlySet<Host> = new Set<Host>();
   now = 0;
+  /** Set by the upstream group when it picks in panic mode. */
+  panic = false;
   /** One record per server tried. */
   readonly tries: AttemptRecord[] = [];
   readonly #req: DialRequest;
@@ -75,8 +78,7 @@ export class Dialer implements PickContext {
     if (!host) return done({ ok: false, code: lastCode });
     this.#host = host;
     this.#holding = true;
-    host.state.inflight++;
-    host.state.requests++;
+    this.#group.traffic.acquire(host, false);
     const up = this.#group.config;
     const t0 = this.#clock();
     // An upstream with `tls`: the dedicated connection is TLS too, verified like pooled ones (HTTP/1.1 by ALPN).
@@ -94,7 +96,7 @@ export class Dialer implements PickContext {
       if (this.#cancelled) return;
       const now = (this.now = this.#clock());
       this.release();
-      recordOutcome(host, true, now, this.#group.sole, outcome);
+      reportAttempt(this.#group, host, outcome, undefined, now);
       this.tries.push({ server: host.address, outcome, ms: round(now - t0) });
       (this.excluded as Set<Host>).add(host);
       const code: ErrorCode = outcome === 'timeout' ? 'HW_ERR_UPSTREAM_TIMEOUT' : isTlsError(err?.code ?? '') ? 'HW_ERR_UPSTREAM_TLS' : 'HW_ERR_UPSTREAM_CONNECT';
@@ -113,7 +115,7 @@ export class Dialer implements PickContext {
       socket.on('error', noop);
       if (this.#cancelled) return;
       const now = this.#clock();
-      recordOutcome(host, false, now, this.#group.sole, 'ok');
+      reportAttempt(this.#group, host, 'ok', undefined, now);
       this.tries.push({ server: host.address, outcome: 'ok', ms: round(now - t0) });
       const pp = up.send_proxy_protocol;
       if (pp) socket.write(encodeProxy(pp, this.#req.ends));
@@ -138,7 +140,7 @@ export class Dialer implements PickContext {
   release(): void {
     if (!this.#holding) return;
     this.#holding = false;
-    this.#host!.state.inflight--;
+    this.#group.traffic.release(this.#host!, false);
   }
 }
 

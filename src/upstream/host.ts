@@ -20,6 +20,70 @@ export interface HostState {
   /** Totals for observability. */
   requests: number;
   failures: number;
+  /** Active health checks: `off` without a health_check, else checking -> healthy <-> unhealthy. */
+  active: 'off' | 'checking' | 'healthy' | 'unhealthy';
+  /** While `checking`: may it take traffic already (health_check.initially: healthy)? */
+  checkingUp: boolean;
+  /** Consecutive passing / failing probes, for rise and fall. */
+  passes: number;
+  probeFails: number;
+  /** `drain: true`: no new requests. */
+  draining: boolean;
+  /** Ejected by outlier detection. */
+  ejected: boolean;
+  /** Outlier detection's counters and ejection bookkeeping. */
+  outlier: OutlierState;
+  /**
+   * Cache of the signals that hold the server out (HELD_* bits), kept by health/state.ts with
+   * the fields above so the availability test reads one number.
+   */
+  held: number;
+  /** When the server last came (back) into service, for slow start; -Infinity: full weight. */
+  since: number;
+}
+
+/** What outlier detection keeps per server (health/outlier/ writes it). */
+export interface OutlierState {
+  consecutive5xx: number;
+  consecutiveGateway: number;
+  /** Attempts and successes (non-5xx) in the current interval, for the success rate. */
+  total: number;
+  ok: number;
+  /** When the current ejection began and how long it lasts (ms). */
+  ejectedAt: number;
+  ejectedFor: number;
+  /** Ejections in a row: the next one lasts base_ejection_time * (this + 1). */
+  multiplier: number;
+  /** When the last ejection ended. */
+  returnedAt: number;
+}
+
+/** HostState.held bits. */
+export const HELD_DRAIN = 1;
+export const HELD_ACTIVE = 2;
+export const HELD_EJECTED = 4;
+
+/** A fresh state: in service, not yet checked by anything. */
+export function newHostState(): HostState {
+  return {
+    inflight: 0,
+    fails: 0,
+    failWindowStart: 0,
+    failedUntil: 0,
+    ewmaMs: 0,
+    ewmaAt: 0,
+    requests: 0,
+    failures: 0,
+    active: 'off',
+    checkingUp: true,
+    passes: 0,
+    probeFails: 0,
+    draining: false,
+    ejected: false,
+    outlier: { consecutive5xx: 0, consecutiveGateway: 0, total: 0, ok: 0, ejectedAt: 0, ejectedFor: 0, multiplier: 0, returnedAt: 0 },
+    held: 0,
+    since: -Infinity,
+  };
 }
 
 /** One upstream server as the balancers and the proxy see it. */
@@ -37,6 +101,8 @@ export class Host {
   readonly maxFails: number;
   readonly failTimeout: number;
   readonly maxConns: number;
+  /** ms of weight ramp-up after coming (back) into service; 0 = off. */
+  readonly slowStart: number;
   readonly state: HostState;
 
   constructor(upstream: string, server: ServerConfig, state?: HostState) {
@@ -51,22 +117,22 @@ export class Host {
     this.maxFails = server.max_fails;
     this.failTimeout = server.fail_timeout;
     this.maxConns = server.max_conns;
-    this.state = state ?? {
-      inflight: 0,
-      fails: 0,
-      failWindowStart: 0,
-      failedUntil: 0,
-      ewmaMs: 0,
-      ewmaAt: 0,
-      requests: 0,
-      failures: 0,
-    };
+    this.slowStart = server.slow_start;
+    this.state = state ?? newHostState();
   }
 }
 
-/** Healthy: not configured down and not failed by passive health at `now`. */
+/**
+ * Healthy: every signal allows new requests at `now`: not configured down, not draining, passing
+ * active checks, not ejected, not failed by passive health (see health/state.ts).
+ */
 export function isHealthy(host: Host, now: number): boolean {
-  return !host.down && host.state.failedUntil <= now;
+  return !host.down && host.state.held === 0 && host.state.failedUntil <= now;
+}
+
+/** In service by configuration (not down, not draining), whatever its health: what panic mode may use. */
+export function inService(host: Host): boolean {
+  return !host.down && (host.state.held & HELD_DRAIN) === 0;
 }
 
 /** Full: at its max_conns limit. */
@@ -74,10 +140,36 @@ export function isFull(host: Host): boolean {
   return host.maxConns > 0 && host.state.inflight >= host.maxConns;
 }
 
+/** How isAvailable judges: normally; in panic mode (health ignored); for a sticky pin (drain ignored). */
+export const PICK_NORMAL = 0;
+export const PICK_PANIC = 1;
+export const PICK_PINNED = 2;
+
 /**
  * The one availability predicate (Caddy's Available = Healthy && !Full). Every balancer calls
- * this; no policy judges health on its own.
+ * this; no policy judges health on its own. In panic mode (the upstream's `panic_threshold`)
+ * health is ignored: any server in service that is not full will do. A sticky client may still
+ * reach its draining server (NGINX Plus `drain`).
  */
-export function isAvailable(host: Host, now: number): boolean {
-  return isHealthy(host, now) && !isFull(host);
+export function isAvailable(host: Host, now: number, how = PICK_NORMAL): boolean {
+  if (how === PICK_NORMAL) return isHealthy(host, now) && !isFull(host);
+  if (how === PICK_PANIC) return inService(host) && !isFull(host);
+  return !host.down && (host.state.held & ~HELD_DRAIN) === 0 && host.state.failedUntil <= now && !isFull(host);
+}
+
+/** Share of full weight a server starts slow start with (Envoy's min_weight_percent). */
+export const SLOW_START_FLOOR = 0.1;
+
+/**
+ * The weight balancers use at `now`: the configured weight, ramped linearly from 10% to full over
+ * `slow_start` after the server came (back) into service (NGINX Plus slow_start). A server back
+ * from passive failure is ramped from the moment its fail_timeout ran out.
+ */
+export function effectiveWeight(host: Host, now: number): number {
+  if (host.slowStart === 0) return host.weight;
+  const s = host.state;
+  const from = s.failedUntil !== 0 && s.failedUntil > s.since && s.failedUntil <= now ? s.failedUntil : s.since;
+  const t = now - from;
+  if (t >= host.slowStart) return host.weight;
+  return host.weight * Math.max(SLOW_START_FLOOR, t / host.slowStart);
 }

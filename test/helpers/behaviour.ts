@@ -2,7 +2,7 @@ import http from 'node:http';
 import diagnostics from 'node:diagnostics_channel';
 import { Agent, request } from 'undici';
 import type { OriginHandler } from './origin.js';
-import type { Reply } from './gateway.js';
+import { fetchText, type Reply } from './gateway.js';
 import type { AccessRecord } from '../../src/observability/events.js';
 
 /** Origin behaviours and small utilities for the balancing / failover / passive-health tests. */
@@ -110,6 +110,13 @@ export async function fetchVia(dispatcher: Agent, url: string, headers: Record<s
   return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
 }
 
+/** `n` GETs one after another (paths /r0, /r1, ...), with the given headers. */
+export async function burst(url: string, n: number, headers: Record<string, string> = {}): Promise<Reply[]> {
+  const out: Reply[] = [];
+  for (let i = 0; i < n; i++) out.push(await fetchText(`${url}/r${i}`, { headers }));
+  return out;
+}
+
 /** How many replies came from each origin (by x-origin). */
 export function tally(replies: Reply[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -126,4 +133,35 @@ export function recordRequests(): { records: AccessRecord[]; stop(): void } {
   const fn = (m: unknown) => records.push(m as AccessRecord);
   diagnostics.subscribe('headwater:request', fn);
   return { records, stop: () => diagnostics.unsubscribe('headwater:request', fn) };
+}
+
+/** Collects every message published on a diagnostics channel (e.g. headwater:host) until stop(). */
+export function recordChannel<T>(name: string): { events: T[]; stop(): void } {
+  const events: T[] = [];
+  const fn = (m: unknown) => events.push(m as T);
+  diagnostics.subscribe(name, fn);
+  return { events, stop: () => diagnostics.unsubscribe(name, fn) };
+}
+
+/**
+ * An origin behaviour with a health endpoint: `path` answers `status`/`body` as currently set
+ * (and counts probes), any other path answers 200 with the name.
+ */
+export function withHealth(name: string, path = '/healthz'): { handler: OriginHandler; probes: number; status: number; body: string } {
+  const h = {
+    probes: 0,
+    status: 200,
+    body: 'ok',
+    handler: ((req, res) => {
+      if (req.url === path) {
+        h.probes++;
+        res.writeHead(h.status, { 'content-type': 'text/plain' });
+        res.end(h.body);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-origin': name });
+      res.end(name);
+    }) as OriginHandler,
+  };
+  return h;
 }

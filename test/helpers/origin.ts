@@ -32,11 +32,18 @@ export const answerName =
     res.end(name);
   };
 
+/** Where and how an origin listens: `host`/`port` (default 127.0.0.1:0; any 127.x.y.z works on Linux). */
+export interface OriginOptions {
+  streaming?: boolean;
+  host?: string;
+  port?: number;
+}
+
 /**
  * Start an origin. The handler runs after the whole request body has been read (use
  * `streaming: true` to get the request before its body, e.g. to hang or reset early).
  */
-export function startOrigin(name: string, handler: OriginHandler = answerName(name), opts: { streaming?: boolean } = {}): Promise<Origin> {
+export function startOrigin(name: string, handler: OriginHandler = answerName(name), opts: OriginOptions = {}): Promise<Origin> {
   const seen: Seen[] = [];
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
@@ -58,13 +65,15 @@ export function startOrigin(name: string, handler: OriginHandler = answerName(na
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const host = opts.host ?? '127.0.0.1';
+    server.listen(opts.port ?? 0, host, () => {
       const port = (server.address() as AddressInfo).port;
       resolve({
         name,
         port,
-        address: `127.0.0.1:${port}`,
+        address: `${host}:${port}`,
         seen,
         connections: () => sockets.size,
         close: () =>
@@ -87,7 +96,7 @@ export async function deadAddress(): Promise<string> {
 }
 
 /** An origin for one test, closed when the test ends. */
-export async function originFor(t: TestContext, name: string, handler?: OriginHandler, opts: { streaming?: boolean } = {}): Promise<Origin> {
+export async function originFor(t: TestContext, name: string, handler?: OriginHandler, opts: OriginOptions = {}): Promise<Origin> {
   const o = await startOrigin(name, handler, opts);
   t.after(() => o.close());
   return o;

@@ -1,4 +1,4 @@
-import type { Host } from '../../upstream/host.js';
+import { effectiveWeight, type Host } from '../../upstream/host.js';
 import { currentLatency } from '../../upstream/latency.js';
 import type { Balancer, BalancerDeps, BalancerFactory, PickContext } from '../types.js';
 import { eligible, SmoothWeighted } from './round-robin.js';
@@ -23,8 +23,9 @@ class LeastTime implements Balancer {
 
   private score(h: Host): number {
     const s = h.state;
-    if (s.ewmaMs === 0) return s.inflight === 0 ? 0 : (this.unmeasured * (s.inflight + 1)) / h.weight;
-    return (currentLatency(s, this.now) * (s.inflight + 1)) / h.weight;
+    const w = effectiveWeight(h, this.now);
+    if (s.ewmaMs === 0) return s.inflight === 0 ? 0 : (this.unmeasured * (s.inflight + 1)) / w;
+    return (currentLatency(s, this.now) * (s.inflight + 1)) / w;
   }
 
   pick(ctx: PickContext, hosts: readonly Host[]): Host | undefined {

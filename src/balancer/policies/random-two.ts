@@ -1,9 +1,9 @@
-import type { Host } from '../../upstream/host.js';
+import { effectiveWeight, type Host } from '../../upstream/host.js';
 import type { Balancer, BalancerDeps, BalancerFactory, PickContext } from '../types.js';
 import { eligible } from './round-robin.js';
 
 /**
- * Power of two choices: draw two distinct eligible hosts at random, each weighted by its weight,
+ * Power of two choices: draw two distinct eligible hosts at random, each weighted by its (effective) weight,
  * and keep the one with fewer in-flight requests per unit of weight (the first drawn on a tie, so
  * an idle upstream is spread exactly by weight). Needs no shared counters yet avoids hot spots.
  */
@@ -17,16 +17,17 @@ class RandomTwo implements Balancer {
     for (let i = 0; i < hosts.length; i++) {
       const h = hosts[i];
       if (!eligible(h, ctx)) continue;
-      total += h.weight;
+      total += effectiveWeight(h, ctx.now);
       count++;
       only = h;
     }
     if (count <= 1) return only;
     const a = this.draw(ctx, hosts, this.deps.random() * total, undefined);
     if (a === undefined) return only;
-    const b = this.draw(ctx, hosts, this.deps.random() * (total - a.weight), a);
+    const wa = effectiveWeight(a, ctx.now);
+    const b = this.draw(ctx, hosts, this.deps.random() * (total - wa), a);
     if (b === undefined) return a;
-    return b.state.inflight * a.weight < a.state.inflight * b.weight ? b : a;
+    return b.state.inflight * wa < a.state.inflight * effectiveWeight(b, ctx.now) ? b : a;
   }
 
   /** The eligible host (other than `skip`) under point `r` of the weight line; the last one if r overshoots. */
@@ -36,7 +37,7 @@ class RandomTwo implements Balancer {
       const h = hosts[i];
       if (h === skip || !eligible(h, ctx)) continue;
       last = h;
-      r -= h.weight;
+      r -= effectiveWeight(h, ctx.now);
       if (r < 0) return h;
     }
     return last;

@@ -1,9 +1,9 @@
-import { isAvailable, type Host } from '../../upstream/host.js';
+import { effectiveWeight, isAvailable, PICK_NORMAL, PICK_PANIC, type Host } from '../../upstream/host.js';
 import type { Balancer, BalancerFactory, PickContext } from '../types.js';
 
 /** The one "may this request go there" test every policy applies: not tried yet and available now. */
 export function eligible(host: Host, ctx: PickContext): boolean {
-  return !ctx.excluded.has(host) && isAvailable(host, ctx.now);
+  return !ctx.excluded.has(host) && isAvailable(host, ctx.now, ctx.panic ? PICK_PANIC : PICK_NORMAL);
 }
 
 /** Restricts a smooth-weighted round to some candidates (e.g. least_conn's tied hosts) without allocating. */
@@ -12,7 +12,8 @@ export type CandidateFilter = (host: Host) => boolean;
 /**
  * NGINX's smooth weighted round robin, shared by round_robin and as the tie-breaker / fallback of
  * the other policies. Each eligible candidate gains its weight; the one with the highest current
- * weight wins and pays back the round's total. Weights 5,1,1 give a a b a c a a. The per-host
+ * weight wins and pays back the round's total. Weights 5,1,1 give a a b a c a a. Weights are
+ * effective weights (slow start ramps them). The per-host
  * `current` lives here (a WeakMap, so hosts dropped on reload are collected), never in host state.
  */
 export class SmoothWeighted {
@@ -26,9 +27,10 @@ export class SmoothWeighted {
     for (let i = 0; i < hosts.length; i++) {
       const h = hosts[i];
       if (!eligible(h, ctx) || (accept !== undefined && !accept(h))) continue;
-      const cur = (this.current.get(h) ?? 0) + h.weight;
+      const w = effectiveWeight(h, ctx.now);
+      const cur = (this.current.get(h) ?? 0) + w;
       this.current.set(h, cur);
-      total += h.weight;
+      total += w;
       if (best === undefined || cur > bestCurrent) {
         best = h;
         bestCurrent = cur;

@@ -1,12 +1,12 @@
 import type { RetryCondition } from '../../config/types.js';
-import { channels, type HostEvent } from '../../observability/events.js';
 import type { Host } from '../../upstream/host.js';
+import { transition } from '../state.js';
 
 /**
  * Passive health, NGINX style: `max_fails` failures within `fail_timeout` make a server
  * unavailable for `fail_timeout`. What counts as a failure is the upstream's retry `on` list
  * (except http_403/http_404, which NGINX never counts). This is the only writer of the failure
- * fields of host state.
+ * fields of host state; changes of availability go through health/state.ts.
  */
 
 /** What happened to one attempt, as passive health sees it. `client_abort` never counts. */
@@ -34,9 +34,12 @@ export function recordOutcome(host: Host, failed: boolean, now: number, soleServ
     // counted in the current fail_timeout window: a server failing every other request still
     // reaches max_fails. The window itself expires below, at the next failure.
     if (s.failedUntil > 0) {
-      s.fails = 0;
-      s.failedUntil = 0;
-      publish(host, 'up', 'a request succeeded after fail_timeout');
+      transition(host, 'passive', 'a request succeeded after fail_timeout', now, (st) => {
+        // Slow start counts from when fail_timeout ran out, not from this first success.
+        st.since = Math.max(st.since, st.failedUntil);
+        st.fails = 0;
+        st.failedUntil = 0;
+      });
     }
     return;
   }
@@ -44,8 +47,9 @@ export function recordOutcome(host: Host, failed: boolean, now: number, soleServ
   if (soleServer || host.maxFails === 0) return;
   if (s.failedUntil > 0) {
     // Back from fail_timeout on probation: one more failure disables it again at once (NGINX).
-    s.failedUntil = now + host.failTimeout;
-    publish(host, 'down', `${reason}: failed again after fail_timeout`);
+    transition(host, 'passive', `${reason}: failed again after fail_timeout`, now, (st) => {
+      st.failedUntil = now + host.failTimeout;
+    });
     return;
   }
   if (s.fails === 0 || now - s.failWindowStart >= host.failTimeout) {
@@ -54,14 +58,8 @@ export function recordOutcome(host: Host, failed: boolean, now: number, soleServ
   }
   s.fails++;
   if (s.fails >= host.maxFails) {
-    s.failedUntil = now + host.failTimeout;
-    publish(host, 'down', `${reason}: ${host.maxFails} failure(s) within fail_timeout`);
-  }
-}
-
-function publish(host: Host, state: HostEvent['state'], reason: string): void {
-  if (channels.host.hasSubscribers) {
-    const ev: HostEvent = { upstream: host.upstream, server: host.address, state, reason };
-    channels.host.publish(ev);
+    transition(host, 'passive', `${reason}: ${host.maxFails} failure(s) within fail_timeout`, now, (st) => {
+      st.failedUntil = now + host.failTimeout;
+    });
   }
 }
