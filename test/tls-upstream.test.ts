@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { makePki, type TestPki } from './helpers/certs.js';
 import { gatewayFor, simpleConfig, fetchText } from './helpers/gateway.js';
 import { channels, type AccessRecord } from '../src/observability/events.js';
+import { dnsFor, noDnsmasq } from './helpers/dnsmasq.js';
 
 let pki: TestPki;
 let ip: { cert: string; key: string };
@@ -108,4 +109,20 @@ test('upstream TLS files are checked at load', async (t) => {
     },
   );
   t.diagnostic('ok');
+});
+
+test('a server found through DNS (resolve) is verified, and named by SNI, with the host name it was found by', { skip: noDnsmasq }, async (t) => {
+  const pair = pki.leaf('web-test', ['DNS:web.test']);
+  const server = https.createServer({ cert: readFileSync(pair.cert), key: readFileSync(pair.key) }, (req, res) => res.end(`sni=${(req.socket as TLSSocket).servername}`));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.2', () => r()));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const dns = await dnsFor(t, { hosts: { 'web.test': ['127.0.0.2'] } });
+  const port = (server.address() as AddressInfo).port;
+  const url = await gatewayFor(t, simpleConfig([{ address: `web.test:${port}`, resolve: true }], { resolver: dns.address, tls: { ca: pki.caPath } }));
+  const r = await fetchText(url);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.body, 'sni=web.test');
 });

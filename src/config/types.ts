@@ -108,6 +108,8 @@ export interface ServerConfig {
   resolve: boolean;
   /** Full DNS SRV name (e.g. _http._tcp.api.internal) when servers come from SRV records. */
   service?: string;
+  /** For a server found through DNS (`resolve`): the name it was found by, which TLS sends and verifies. */
+  tls_name?: string;
 }
 
 /** Active health checks of every server of an upstream. */

@@ -86,6 +86,8 @@ export class Discovery {
     if (w === undefined) return [];
     return w.found.map((f) => {
       const out: ServerConfig = { ...s, address: hostPort(f.ip, f.port), host: f.ip, port: f.port, weight: f.weight, backup: f.backup, resolve: false };
+      // TLS to a resolved address still names the host it was found by (SRV targets: set tls.server_name).
+      if (s.service === undefined) out.tls_name = s.host;
       delete out.service;
       return out;
     });

@@ -82,7 +82,7 @@ export class Dialer implements PickContext {
     const up = this.#group.config;
     const t0 = this.#clock();
     // An upstream with `tls`: the dedicated connection is TLS too, verified like pooled ones (HTTP/1.1 by ALPN).
-    const secure = tlsConnectOptions(up, host.hostname);
+    const secure = tlsConnectOptions(up, host.tlsName);
     const socket = secure
       ? tls.connect({ ...secure, ALPNProtocols: ['http/1.1'], host: host.hostname, port: host.port })
       : net.connect({ host: host.hostname, port: host.port, allowHalfOpen: true, noDelay: true });

@@ -71,7 +71,7 @@ function createH2Pool(h: Host, up: UpstreamConfig): H2Pool {
   return new H2Pool({
     host: h.hostname,
     port: h.port,
-    tls: tlsConnectOptions(up, h.hostname),
+    tls: tlsConnectOptions(up, h.tlsName),
     connectTimeout: up.timeouts.connect,
     headersTimeout: up.timeouts.response_header,
     bodyTimeout: up.timeouts.idle,
@@ -95,7 +95,7 @@ function createLeanPool(h: Host, up: UpstreamConfig): LeanPool {
 }
 
 function tlsOption(up: UpstreamConfig, h: Host): { tls?: ReturnType<typeof tlsConnectOptions> } {
-  const t = tlsConnectOptions(up, h.hostname);
+  const t = tlsConnectOptions(up, h.tlsName);
   return t ? { tls: t } : {};
 }
 
@@ -115,7 +115,7 @@ function createPool(h: Host, up: UpstreamConfig): UpstreamDispatcher {
 
 function createUndiciPool(h: Host, up: UpstreamConfig, connect?: (base: Connector) => Connector): UpstreamDispatcher {
   const { Pool, buildConnector } = loadUndici();
-  const tlsOpts = tlsConnectOptions(up, h.hostname);
+  const tlsOpts = tlsConnectOptions(up, h.tlsName);
   const origin = `${tlsOpts ? 'https' : 'http'}://${h.address}`;
   const keepAlive = up.keepalive.max_idle > 0;
   const pool = new Pool(origin, {

@@ -93,6 +93,8 @@ export class Host {
   readonly upstream: string;
   readonly address: string;
   readonly hostname: string;
+  /** The name TLS sends (SNI) and verifies when the upstream sets no server_name: the configured host name. */
+  readonly tlsName: string;
   readonly port: number;
   readonly weight: number;
   readonly backup: boolean;
@@ -110,6 +112,7 @@ export class Host {
     this.id = `${upstream}/${server.address}`;
     this.address = server.address;
     this.hostname = server.host;
+    this.tlsName = server.tls_name ?? server.host;
     this.port = server.port;
     this.weight = server.weight;
     this.backup = server.backup;

@@ -38,7 +38,7 @@ export function probe(host: Host, hc: HealthCheckConfig, signal: AbortSignal): P
 
 function probeTcp(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Promise<ProbeResult> {
   // An upstream with tls: the probe passes once the TLS handshake (and certificate check) succeeds.
-  const secure = tlsConnectOptions({ tls: hc.tls, protocol: hc.protocol }, host.hostname);
+  const secure = tlsConnectOptions({ tls: hc.tls, protocol: hc.protocol }, host.tlsName);
   return new Promise((resolve) => {
     const sock = secure
       ? tls.connect({ ...secure, host: host.hostname, port: host.port, timeout: hc.timeout })
@@ -58,7 +58,7 @@ function probeTcp(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Promi
 
 function probeHttp(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Promise<ProbeResult> {
   const matches = bodyMatcher(hc.expect.body);
-  const secure = tlsConnectOptions({ tls: hc.tls, protocol: hc.protocol }, host.hostname);
+  const secure = tlsConnectOptions({ tls: hc.tls, protocol: hc.protocol }, host.tlsName);
   return new Promise((resolve) => {
     let done = false;
     let cancel = () => {};
