@@ -38,7 +38,7 @@ test('TLS and HTTP/2 keys that cannot work together are config errors', async ()
   const site = pki.leaf('combo', ['DNS:combo.example']);
   const r = validateConfig({
     listeners: [
-      { address: '127.0.0.1:1', tls: { certificates: [site] }, proxy_protocol: { trusted: ['127.0.0.1/32'] } },
+      { address: '127.0.0.1:1', tls: { certificates: [site] }, protocol: 'tcp', upstream: 'web' },
       { address: '127.0.0.1:2', http2: true },
       { address: '127.0.0.1:3', h2c: true, tls: { certificates: [site] } },
       { address: '127.0.0.1:4', http2_limits: { max_concurrent_streams: 10 } },
@@ -52,7 +52,7 @@ test('TLS and HTTP/2 keys that cannot work together are config errors', async ()
   });
   assert.ok(!r.ok);
   assert.deepEqual(r.issues.map((i) => i.path).sort(), [
-    'listeners[0].proxy_protocol',
+    'listeners[0].tls',
     'listeners[1].http2',
     'listeners[2].h2c',
     'listeners[3].http2_limits',

@@ -43,9 +43,6 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     }
     if (flag(entry(l, 'http2')?.value, false) && !hasTls) at(l, path, 'http2', 'expected http2 only on a listener with tls (use h2c: true for cleartext HTTP/2)');
     if (h2c && hasTls) at(l, path, 'h2c', 'expected h2c only on a listener without tls (use http2: true with tls)');
-    if (entry(l, 'proxy_protocol') && (hasTls || h2c)) {
-      at(l, path, 'proxy_protocol', 'expected no proxy_protocol on a listener with tls or h2c (PROXY protocol is accepted on plain HTTP and tcp listeners only)');
-    }
     if (entry(l, 'http2_limits') && !flag(entry(l, 'http2')?.value, false) && !h2c) {
       at(l, path, 'http2_limits', 'expected http2_limits only on a listener with http2 or h2c');
     }

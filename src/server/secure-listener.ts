@@ -13,6 +13,8 @@ import { guardResets } from './h2/reset-guard.js';
 import type { CertStore } from '../tls/cert-store.js';
 import { certStoreFor, contextSettings, serverTlsOptions } from '../tls/server-options.js';
 import { LeanListener } from './lean/listener.js';
+import { ProxyGate } from './proxy-gate.js';
+import { gateNativeServer, inheritProxiedEnds } from '../tls/proxied.js';
 
 /** Knobs for tests: how often certificate files are polled for changes (ms). */
 export interface SecureListenerOptions {
@@ -42,6 +44,7 @@ export class SecureListener {
   readonly #server: https.Server | http2.Http2SecureServer | http2.Http2Server | LeanListener;
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
+  #gate: ProxyGate | undefined;
   #inflight = 0;
   #idleWaiters: Array<() => void> = [];
   readonly #requestDone = () => {
@@ -76,6 +79,10 @@ export class SecureListener {
     }
     if (this.#server instanceof LeanListener) return;
     const server = this.#server;
+    // PROXY protocol: the header is read on the raw connection, before TLS or HTTP/2 see a byte.
+    this.#gate = ProxyGate.for(config);
+    gateNativeServer(server, () => this.#gate);
+    if (config.tls) server.prependListener('secureConnection', inheritProxiedEnds);
     const serve = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, cont: boolean) => {
       this.#inflight++;
       let preq: ProxyRequest;
@@ -122,6 +129,8 @@ export class SecureListener {
 
   /** A reload kept this listener (same address and kind): take its new certificates and limits. */
   reconfigure(config: ListenerConfig): void {
+    if (this.#server instanceof LeanListener) this.#server.reconfigure(config);
+    else this.#gate = ProxyGate.for(config);
     if (config.tls && this.certs) this.certs.configure(contextSettings(config, config.tls), config.tls.certificates);
     const limits = config.http2_limits ?? LIMITS;
     if ('updateSettings' in this.#server) {
@@ -138,6 +147,7 @@ export class SecureListener {
     this.certs?.close();
     const server = this.#server;
     if (server instanceof LeanListener) return server.close(graceMs);
+    this.#gate?.closePending();
     const closed = new Promise<void>((r) => server.close(() => r()));
     for (const s of this.#sessions) s.close();
     if ('closeIdleConnections' in server) server.closeIdleConnections();

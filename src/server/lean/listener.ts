@@ -7,6 +7,7 @@ import { inviteBody } from '../../proxy/route.js';
 import { serveUpgrade } from '../../proxy/upgrade.js';
 import { Connection, type LeanContext } from './connection.js';
 import { ProxyGate } from '../proxy-gate.js';
+import { gateNativeServer, inheritProxiedEnds } from '../../tls/proxied.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 
@@ -81,7 +82,11 @@ export class LeanListener {
         return;
       }
       const gate = this.#gate;
-      if (!gate) conns.add(new Connection(socket, this.#ctx));
+      if (opts.tls) {
+        // Gated on the raw connection (below): the TLS socket only takes the proxied ends.
+        inheritProxiedEnds(socket as tls.TLSSocket);
+        conns.add(new Connection(socket, this.#ctx));
+      } else if (!gate) conns.add(new Connection(socket, this.#ctx));
       else {
         gate.accept(socket, (s) => {
           if (this.#ctx.closing) return void s.destroy();
@@ -92,9 +97,10 @@ export class LeanListener {
     };
     const sockOpts = { noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM };
     // TLS: the same connections on decrypted sockets, once the handshake is done (10 s at most).
-    // (PROXY protocol is not accepted on TLS listeners: the config refuses it.)
     this.#server = opts.tls ? tls.createServer({ ...sockOpts, allowHalfOpen: false, ...opts.tls, handshakeTimeout: 10_000 }, accept) : net.createServer(sockOpts, accept);
     this.#gate = ProxyGate.for(config);
+    // TLS: a PROXY header comes before the handshake, so it is read on the raw connection.
+    if (opts.tls) gateNativeServer(this.#server, () => this.#gate);
   }
 
   /** A reload kept this listener: new connections use its new PROXY protocol settings. */
