@@ -29,8 +29,8 @@ export function bodyMatcher(body: string | undefined): ((text: string) => boolea
 /**
  * One active probe of one server, on its own short-lived connection (node:http / node:net, or
  * node:https / node:tls / node:http2 as the upstream's `tls` and `protocol` say, with the same
- * verification as requests; not the request path's pools), bounded by `timeout`. `signal` aborts it (server removed, gateway
- * closing). Never rejects.
+ * verification as requests; not the request path's pools), bounded by `timeout`. `signal` aborts
+ * it (server removed, gateway closing). Never rejects.
  */
 export function probe(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Promise<ProbeResult> {
   return hc.type === 'tcp' ? probeTcp(host, hc, signal) : probeHttp(host, hc, signal);
@@ -73,8 +73,13 @@ function probeHttp(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Prom
     const timer = setTimeout(() => finish({ ok: false, reason: `no complete response within ${hc.timeout}ms` }), hc.timeout);
     const onError = (err: Error) => finish({ ok: false, reason: `probe failed: ${err.message}` });
     const onResponse = (status: number, res: Readable) => judge(status, res, hc, matches, finish);
-    if (hc.protocol === 'h2' || hc.protocol === 'h2c') cancel = probeOverH2(host, hc, headers, secure, signal, onResponse, onError);
-    else {
+    if (hc.protocol === 'h2' || hc.protocol === 'h2c') {
+      try {
+        cancel = probeOverH2(host, hc, headers, secure, signal, onResponse, onError);
+      } catch (err) {
+        onError(err as Error); // e.g. a configured header HTTP/2 cannot carry
+      }
+    } else {
       const opts = { host: host.hostname, port: host.port, method: hc.method, path: hc.path, headers: { ...headers, connection: 'close' }, agent: false, signal };
       const req = secure ? https.request({ ...opts, ...secure }) : http.request(opts);
       cancel = () => req.destroy();
