@@ -93,7 +93,7 @@ function noop(): void {}
  * listener (installed by its constructor) runs only once the header is read, with the socket that
  * now reports the proxied client. `gate()` is asked per connection, so a reload can change it.
  */
-export function gateServer(server: Server, gate: () => ProxyGate | undefined): void {
+export function gateServer(server: Server, gate: () => ProxyGate | undefined, opts: { native?: boolean } = {}): void {
   const [inner] = server.listeners('connection') as Array<(s: Socket) => void>;
   if (!inner) throw new Error('the server has no connection handler to gate');
   server.removeListener('connection', inner);
@@ -102,7 +102,8 @@ export function gateServer(server: Server, gate: () => ProxyGate | undefined): v
     if (!g) return inner.call(server, socket);
     g.accept(socket, (s) => {
       inner.call(server, s);
-      s.resume();
+      // `native`: TLS and HTTP/2 take the buffered bytes themselves and read the socket natively; a resume would steal them.
+      if (!opts.native) s.resume();
     });
   });
 }

@@ -13,8 +13,8 @@ import { guardResets } from './h2/reset-guard.js';
 import type { CertStore } from '../tls/cert-store.js';
 import { certStoreFor, contextSettings, serverTlsOptions } from '../tls/server-options.js';
 import { LeanListener } from './lean/listener.js';
-import { ProxyGate } from './proxy-gate.js';
-import { gateNativeServer, inheritProxiedEnds } from '../tls/proxied.js';
+import { ProxyGate, gateServer } from './proxy-gate.js';
+import { inheritProxiedEnds } from '../tls/proxied.js';
 
 /** Knobs for tests: how often certificate files are polled for changes (ms). */
 export interface SecureListenerOptions {
@@ -81,7 +81,7 @@ export class SecureListener {
     const server = this.#server;
     // PROXY protocol: the header is read on the raw connection, before TLS or HTTP/2 see a byte.
     this.#gate = ProxyGate.for(config);
-    gateNativeServer(server, () => this.#gate);
+    gateServer(server, () => this.#gate, { native: true });
     if (config.tls) server.prependListener('secureConnection', inheritProxiedEnds);
     const serve = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, cont: boolean) => {
       this.#inflight++;

@@ -1,6 +1,5 @@
-import type { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ProxyGate } from '../server/proxy-gate.js';
 
 const ENDS = ['remoteAddress', 'remotePort', 'localAddress', 'localPort'] as const;
 
@@ -18,19 +17,3 @@ export function inheritProxiedEnds(tlsSocket: TLSSocket): void {
   }
 }
 
-/**
- * Put a PROXY protocol gate in front of a server whose connection handler hands the socket to
- * native code (TLS, HTTP/2): like server/proxy-gate.ts gateServer, except that the socket is not
- * resumed afterwards; node's TLS and HTTP/2 layers take the bytes buffered after the header
- * themselves and then read the socket on their own (a resume would steal them).
- */
-export function gateNativeServer(server: Server, gate: () => ProxyGate | undefined): void {
-  const [inner] = server.listeners('connection') as Array<(s: Socket) => void>;
-  if (!inner) throw new Error('the server has no connection handler to gate');
-  server.removeListener('connection', inner);
-  server.prependListener('connection', (socket: Socket) => {
-    const g = gate();
-    if (!g) return inner.call(server, socket);
-    g.accept(socket, (s) => inner.call(server, s));
-  });
-}

@@ -6,8 +6,8 @@ import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
 import { serveUpgrade } from '../../proxy/upgrade.js';
 import { Connection, type LeanContext } from './connection.js';
-import { ProxyGate } from '../proxy-gate.js';
-import { gateNativeServer, inheritProxiedEnds } from '../../tls/proxied.js';
+import { ProxyGate, gateServer } from '../proxy-gate.js';
+import { inheritProxiedEnds } from '../../tls/proxied.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 
@@ -100,7 +100,7 @@ export class LeanListener {
     this.#server = opts.tls ? tls.createServer({ ...sockOpts, allowHalfOpen: false, ...opts.tls, handshakeTimeout: 10_000 }, accept) : net.createServer(sockOpts, accept);
     this.#gate = ProxyGate.for(config);
     // TLS: a PROXY header comes before the handshake, so it is read on the raw connection.
-    if (opts.tls) gateNativeServer(this.#server, () => this.#gate);
+    if (opts.tls) gateServer(this.#server, () => this.#gate, { native: true });
   }
 
   /** A reload kept this listener: new connections use its new PROXY protocol settings. */
