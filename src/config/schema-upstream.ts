@@ -115,7 +115,7 @@ export const upstreamSchema = object(
         max_idle: int({
           min: 0,
           default: 64,
-          doc: 'Keep-alive to each server: connections are reused, saving a TCP (and TLS) handshake per request; 0 closes every connection after its response. At most this many idle connections are kept per server (with `engine: node`, undici does not cap them: idle ones close after idle_timeout).',
+          doc: 'Keep-alive to each server: connections are reused, saving a TCP (and TLS) handshake per request; 0 closes every connection after its response. This many idle connections per server stay open once traffic calms down; connections opened for a burst above it are reused while the burst lasts and then closed gradually, half of the surplus each second, oldest first (as HAProxy purges its pools), rather than closed and reopened per request. With `engine: node`, undici does not cap them: idle ones close after idle_timeout.',
         }),
         idle_timeout: duration({
           default: '60s',

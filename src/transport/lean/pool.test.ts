@@ -93,13 +93,20 @@ test('a malformed response is an HPE error; refused and timed-out connects have 
   await p2.destroy();
 });
 
-test('max_idle caps kept connections; 0 closes each one', async (t) => {
+test('max_idle: idle connections left by a burst are reused, then trimmed to max_idle; 0 closes each one', async (t) => {
   const s = await rawServer(() => 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
-  const p = pool(s.port, { maxIdle: 1 });
+  const p = pool(s.port, { maxIdle: 1, purgeMs: 150 });
   const p0 = pool(s.port, { maxIdle: 0 });
   t.after(async () => { await p.destroy(); await p0.destroy(); await s.close(); });
-  await Promise.all([send(p), send(p), send(p)]);
-  await new Promise((r) => setTimeout(r, 50));
+  await Promise.all([send(p), send(p), send(p), send(p), send(p)]);
+  assert.equal(s.connections(), 5);
+  // A second burst right away reuses them all: no connection is opened or closed.
+  await Promise.all([send(p), send(p), send(p), send(p), send(p)]);
+  assert.equal(s.connections(), 5);
+  // Half the surplus (2 of 4) goes per purge, oldest first: 5 -> 3 -> 2 -> 1.
+  await new Promise((r) => setTimeout(r, 220));
+  assert.equal(s.connections(), 3);
+  await new Promise((r) => setTimeout(r, 400));
   assert.equal(s.connections(), 1);
   await send(p0);
   await new Promise((r) => setTimeout(r, 50));

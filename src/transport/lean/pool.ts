@@ -8,10 +8,17 @@ function proxyPreamble(opts: LeanPoolOptions, req: UpstreamRequest): { key: stri
   return { key: req.proxy.source.address, bytes: encodeProxy(opts.proxyProtocol, req.proxy) };
 }
 
+/** How often idle connections above `maxIdle` are trimmed (HAProxy's pool-purge-delay is 5 s). */
+const PURGE_MS = 1000;
+
 /**
  * Keep-alive connections to one upstream server for the lean HTTP/1.1 engine. Idle connections
- * are reused newest first (warm sockets, and the oldest age out through idle_timeout); at most
- * `maxIdle` are kept. Concurrency is bounded by the balancer (max_conns), not here.
+ * are reused newest first (warm sockets, and the oldest age out through idle_timeout). `maxIdle`
+ * is what stays idle once a burst is over: surplus idle connections are trimmed gradually (half
+ * of the surplus, oldest first, every second, as HAProxy purges its pools) rather than closed the
+ * moment they are released. Under steady high concurrency they are reused instead of being closed
+ * and reopened per request (a handshake each, and TIME_WAIT and accept-queue pressure on the
+ * server). Concurrency is bounded by the balancer (max_conns), not here.
  */
 export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
   readonly #opts: LeanPoolOptions;
@@ -19,6 +26,7 @@ export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
   readonly #all = new Set<UpstreamConnection>();
   #closing = false;
   #drained: (() => void) | undefined;
+  #purge: NodeJS.Timeout | undefined;
 
   constructor(opts: LeanPoolOptions) {
     this.#opts = opts;
@@ -51,12 +59,24 @@ export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
   }
 
   release(conn: UpstreamConnection): void {
-    if (this.#closing || this.#opts.maxIdle === 0 || this.#idle.length >= this.#opts.maxIdle) {
+    if (this.#closing || this.#opts.maxIdle === 0) {
       conn.close();
       return;
     }
     this.#idle.push(conn);
+    if (this.#idle.length > this.#opts.maxIdle && this.#purge === undefined) {
+      this.#purge = setTimeout(this.#trim, this.#opts.purgeMs ?? PURGE_MS).unref();
+    }
   }
+
+  /** Close half of the idle connections above maxIdle (at least one), oldest first; again later if some remain. */
+  readonly #trim = (): void => {
+    this.#purge = undefined;
+    const surplus = this.#idle.length - this.#opts.maxIdle;
+    if (surplus <= 0 || this.#closing) return;
+    for (const c of this.#idle.splice(0, Math.ceil(surplus / 2))) c.close();
+    if (this.#idle.length > this.#opts.maxIdle) this.#purge = setTimeout(this.#trim, this.#opts.purgeMs ?? PURGE_MS).unref();
+  };
 
   gone(conn: UpstreamConnection): void {
     this.#all.delete(conn);
@@ -68,6 +88,7 @@ export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
   /** Let requests in flight finish, then close every connection. */
   close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#purge);
     for (const c of this.#idle.splice(0)) c.close();
     if (this.#all.size === 0) return Promise.resolve();
     return new Promise((r) => (this.#drained = r));
@@ -76,6 +97,7 @@ export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
   /** Close every connection now; exchanges in flight fail. */
   destroy(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#purge);
     for (const c of [...this.#all]) c.close();
     return Promise.resolve();
   }

@@ -13,8 +13,10 @@ export interface LeanPoolOptions {
   bodyTimeout: number;
   /** Idle time after which a pooled connection is closed. */
   keepAliveTimeout: number;
-  /** Idle connections kept for reuse; 0 disables keep-alive. */
+  /** Idle connections kept once a burst is over (surplus ones are trimmed gradually); 0 disables keep-alive. */
   maxIdle: number;
+  /** How often surplus idle connections are trimmed (default 1 s; tests shorten it). */
+  purgeMs?: number;
   headLimits: HeadLimits;
   /** HTTPS to the server: tls.connect options (see transport/tls-options.ts); absent for cleartext. */
   tls?: ConnectionOptions;
