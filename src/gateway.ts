@@ -20,6 +20,8 @@ import { SpliceSet } from './stream/splice.js';
 import { AccessLog } from './observability/access-log.js';
 import { channels } from './observability/events.js';
 import { Http01Challenges } from './tls/acme/challenges.js';
+import { AcmeService } from './tls/acme/service.js';
+import type { AcmeOptions } from './tls/acme/manager.js';
 
 /** Knobs for embedding and tests; a CLI user never needs them. */
 export interface GatewayOptions {
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   accessLog?: boolean;
   /** How often TLS certificate files are polled for changes, in ms (default 2000). */
   certPollMs?: number;
+  /** ACME timings (tests shorten the retry delay). */
+  acme?: AcmeOptions;
 }
 
 /** A configuration was refused; `issues` lists every problem, as `headwater check` prints them. */
@@ -65,6 +69,8 @@ export class Gateway {
   readonly #opts: GatewayOptions;
   /** ACME http-01 answers pending on any listener's certificate order. */
   readonly challenges = new Http01Challenges();
+  /** Certificates ordered from ACME CAs for listeners with `tls.acme`. */
+  readonly acme: AcmeService;
   #log: AccessLog | undefined;
   #logKey = '';
   #closed = false;
@@ -73,6 +79,7 @@ export class Gateway {
 
   constructor(config: Config, opts: GatewayOptions = {}) {
     this.#opts = opts;
+    this.acme = new AcmeService(this.challenges, opts.acme);
     this.#deps = { now: opts.now ?? defaultBalancerDeps.now, random: opts.random ?? defaultBalancerDeps.random };
     this.#health = new HealthService(this.#deps);
     this.#discovery = new Discovery(() => {
@@ -118,6 +125,7 @@ export class Gateway {
       throw err;
     }
     this.#hosts.markStarted();
+    this.acme.sync(this.#runtime.config, (name) => this.certificates(name));
     channels.lifecycle.publish({ level: 'info', msg: 'started', listeners: this.addresses() });
   }
 
@@ -207,6 +215,7 @@ export class Gateway {
     }
     this.#runtime = this.#build(config);
     this.#closeRemovedListeners(config);
+    this.acme.sync(config, (name) => this.certificates(name));
     this.#applyLog(config);
     channels.reload.publish({ ok: true });
   }
@@ -215,6 +224,7 @@ export class Gateway {
   async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.acme.close();
     this.#health.close();
     this.#discovery.close();
     this.#hosts.close();

@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { startGateway, simpleConfig, fetchText, portOf } from './helpers/gateway.js';
 import { originFor } from './helpers/origin.js';
-import { startPebble, pebbleMissing } from './helpers/pebble.js';
+import https from 'node:https';
+import { startPebble, pebbleMissing, freePort } from './helpers/pebble.js';
+import { validateConfig } from '../src/config/load.js';
 import { AcmeManager, type AcmeSettings } from '../src/tls/acme/manager.js';
 import { channels, type LifecycleEvent } from '../src/observability/events.js';
 
@@ -143,4 +145,65 @@ test('acme: only pending tokens are answered; other challenge paths are routed a
   assert.notEqual(post.body, 'tok123.thumbprint');
   gw.challenges.delete('tok123');
   assert.notEqual((await fetchText(`${url}/.well-known/acme-challenge/tok123`)).body, 'tok123.thumbprint');
+});
+
+test('acme on a TLS listener: the certificate is ordered through the plain listener and served by SNI', async (t) => {
+  if (pebbleMissing(t)) return;
+  const origin = await originFor(t, 'app');
+  const httpPort = await freePort();
+  const pebble = await startPebble(t, httpPort);
+  const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
+  t.after(() => rmSync(storage, { recursive: true, force: true }));
+  const { gw } = await startGateway({
+    ...simpleConfig([origin.address]),
+    listeners: [
+      { name: 'plain', address: `127.0.0.1:${httpPort}` },
+      { name: 'secure', address: '127.0.0.1:0', tls: { acme: { email: 'ops@shop.test', directory: pebble.directory, domains: ['shop.test'], storage, ca: pebble.caFile } } },
+    ],
+  });
+  t.after(() => gw.close(0));
+  await within(gw.acme.manager('secure')!.ready(), 20_000, 'certificate for the listener');
+  const port = gw.addresses().find((a) => a.name === 'secure')!.port;
+  const root = await pebble.root();
+  const reply = await new Promise<{ status: number; body: string; san: string }>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/hello', servername: 'shop.test', ca: root, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, san: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subjectaltname ?? '' }));
+    }).on('error', reject);
+  });
+  assert.equal(reply.status, 200);
+  assert.match(reply.san, /DNS:shop\.test/);
+  // A reload that keeps the listener and its ACME settings does not order again.
+  const manager = gw.acme.manager('secure');
+  await gw.reload({ ...gw.config, routes: gw.config.routes }, true);
+  assert.equal(gw.acme.manager('secure'), manager);
+});
+
+test('acme config: certificates or acme is required; domains must be DNS names', () => {
+  const r = validateConfig({
+    listeners: [
+      { address: '127.0.0.1:1', tls: {} },
+      { address: '127.0.0.1:2', tls: { acme: { email: 'a@b.test', domains: ['*.b.test', '10.0.0.1', 'ok.b.test'], storage: '/tmp/x' } } },
+    ],
+    routes: [{ upstream: 'web' }],
+    upstreams: { web: { servers: [{ address: '127.0.0.1:9' }] } },
+  });
+  assert.ok(!r.ok);
+  const msgs = r.issues.map((i) => `${i.path}: ${i.message}`);
+  assert.equal(msgs.length, 3, msgs.join('\n'));
+  assert.match(msgs[0]!, /^listeners\[0\]\.tls\.certificates: missing required key "certificates" \(or "acme"/);
+  assert.match(msgs[1]!, /^listeners\[1\]\.tls\.acme\.domains: .*"\*\.b\.test".*wildcard/);
+  assert.match(msgs[2]!, /^listeners\[1\]\.tls\.acme\.domains: .*"10\.0\.0\.1".*IP address/);
+  const ok = validateConfig({
+    listeners: [{ address: '127.0.0.1:2', tls: { acme: { email: 'a@b.test', domains: ['ok.b.test'], storage: 'acme' } } }],
+    routes: [{ upstream: 'web' }],
+    upstreams: { web: { servers: [{ address: '127.0.0.1:9' }] } },
+  }, '/etc/headwater/headwater.yaml');
+  assert.ok(ok.ok);
+  const acme = ok.config.listeners[0]!.tls!.acme!;
+  assert.equal(acme.directory, 'https://acme-v02.api.letsencrypt.org/directory');
+  assert.equal(acme.storage, '/etc/headwater/acme');
+  assert.equal(acme.renew_before, 30 * 86400_000);
+  assert.deepEqual(ok.config.listeners[0]!.tls!.certificates, []);
 });

@@ -6,6 +6,7 @@
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { childPath, entry, type RawIssue, type RawNode } from './raw.js';
 import { CertificateError, loadCertificate } from '../tls/certificate.js';
 
@@ -49,6 +50,9 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     if (!hasTls) return;
     const tpath = childPath(path, 'tls');
     const certs = entry(t, 'certificates')?.value;
+    const acme = entry(t, 'acme')?.value;
+    if (certs === undefined && acme === undefined) at(t, tpath, 'certificates', 'missing required key "certificates" (or "acme" to obtain certificates automatically)');
+    if (acme?.kind === 'map') acmeChecks(acme, childPath(tpath, 'acme'), at);
     (certs?.kind === 'seq' ? certs.items : []).forEach((c, j) => pair(c, childPath(childPath(tpath, 'certificates'), j)));
     const ciphers = str(entry(t, 'ciphers')?.value);
     if (ciphers !== undefined) {
@@ -100,4 +104,22 @@ function caProblem(path: string): string | undefined {
     const err = e as NodeJS.ErrnoException;
     return `cannot use ${JSON.stringify(path)} as CA file: ${err.code === 'ENOENT' ? 'the file does not exist' : err.message}`;
   }
+}
+
+/** ACME domains must be plain DNS names: http-01 cannot prove wildcards or IP addresses. */
+function acmeChecks(acme: RawNode, path: string, at: (node: RawNode, path: string, field: string, message: string) => void): void {
+  const domains = entry(acme, 'domains')?.value;
+  if (domains?.kind !== 'seq') return;
+  domains.items.forEach((d, i) => {
+    const name = str(d);
+    if (name === undefined) return;
+    const problem = name.includes('*')
+      ? 'a wildcard name (http-01 challenges cannot prove wildcards)'
+      : isIP(name) !== 0
+        ? 'an IP address (ACME certificates here are for DNS names)'
+        : !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(name)
+          ? 'not a valid DNS name'
+          : undefined;
+    if (problem) at(acme, path, 'domains', `expected DNS names in domains, found ${JSON.stringify(name)} at index ${i}: ${problem}`);
+  });
 }

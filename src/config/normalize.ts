@@ -1,9 +1,10 @@
 /** Turns the schema's output into the runtime's Config: position-based names and inherited defaults. */
 import type { ParsedConfig } from './schema.js';
 import { resolve } from 'node:path';
-import type { Config, HealthCheckConfig, ListenerConfig, RouteConfig, RouteMatch, ServerConfig, UpstreamConfig } from './types.js';
+import type { Config, HealthCheckConfig, ListenerConfig, ListenerTlsConfig, RouteConfig, RouteMatch, ServerConfig, UpstreamConfig } from './types.js';
 
 type ParsedUpstream = ParsedConfig['upstreams'][string];
+type ParsedListener = ParsedConfig['listeners'][number];
 type ParsedServer = ParsedUpstream['servers'][number];
 type ParsedHealthCheck = NonNullable<ParsedUpstream['health_check']>;
 
@@ -106,7 +107,7 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
       address: l.address.address,
       host: l.address.host,
       port: l.address.port,
-      ...(l.tls ? { tls: { ...l.tls, certificates: l.tls.certificates.map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) } } : {}),
+      ...(l.tls ? { tls: listenerTls(l.tls, abs) } : {}),
       // Left out when off, so plain listeners look as they always did.
       ...(l.http2 ? { http2: true } : {}),
       ...(l.h2c ? { h2c: true } : {}),
@@ -145,5 +146,15 @@ function streamListener(l: ParsedConfig['listeners'][number]): Pick<ListenerConf
   };
   if (l.upstream !== undefined) out.upstream = l.upstream;
   if (l.proxy_protocol !== undefined) out.proxy_protocol = { trusted: [...l.proxy_protocol.trusted] };
+  return out;
+}
+
+/** A listener's `tls` with absolute paths; `certificates` is [] when only ACME provides them. */
+function listenerTls(t: NonNullable<ParsedListener['tls']>, abs: (p: string) => string): ListenerTlsConfig {
+  const out: ListenerTlsConfig = { ...t, certificates: (t.certificates ?? []).map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) };
+  if (t.acme) {
+    const { ca, ...acme } = t.acme;
+    out.acme = { ...acme, storage: abs(t.acme.storage), ...(ca !== undefined ? { ca: abs(ca) } : {}) };
+  }
   return out;
 }

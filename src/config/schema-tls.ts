@@ -1,12 +1,38 @@
 /** Schema of the TLS and HTTP/2 settings: `listeners[].tls`, `listeners[].http2_limits`, `upstreams.<name>.tls`. */
 import { bool, int, list, object, oneOf, optional, string } from './schema-dsl.js';
-import { size } from './schema-units.js';
+import { duration, size } from './schema-units.js';
 
 const file = (doc: string) => string({ type: 'file path', doc });
 
+/** Let's Encrypt's production directory, the default CA. */
+export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
+
+export const acmeSchema = object(
+  {
+    email: string({ type: 'email address', doc: 'Contact for the ACME account (expiry and policy notices from the CA).' }),
+    directory: string({
+      type: 'URL',
+      default: LETS_ENCRYPT,
+      doc: 'The CA\'s ACME directory URL (RFC 8555). Let\'s Encrypt staging: `https://acme-staging-v02.api.letsencrypt.org/directory`.',
+    }),
+    domains: list(string({ type: 'host name', doc: 'A DNS name (no wildcards: http-01 cannot prove them).' }), {
+      min: 1,
+      type: 'list of host names',
+      doc: 'Names on the certificate; the first is its subject. Each must resolve to this gateway, and the CA must reach it on port 80 over plain HTTP: every HTTP listener answers `/.well-known/acme-challenge/` while an order is pending.',
+    }),
+    storage: file('Folder for the ACME account key and the certificates (created 0700; keys 0600), so restarts reuse them instead of ordering again. Relative paths are relative to the config file.'),
+    ca: optional(file('PEM file of an extra CA trusted for the directory\'s HTTPS, besides the system roots (a private ACME CA such as step-ca or pebble).')),
+    renew_before: duration({ default: '30d', doc: 'Renew when the certificate expires within this time (Let\'s Encrypt certificates last 90 days).' }),
+  },
+  {
+    type: 'ACME settings',
+    doc: 'Obtain and renew a certificate automatically from an ACME CA (Let\'s Encrypt by default) with http-01 challenges. It is served by SNI for its domains (ahead of `certificates` with the same names) and as the default when there are no `certificates`. Until the first one is issued, handshakes for its names fail (or get the default certificate); an order that fails is logged and retried, 1 minute later at first, doubling up to 12 hours.',
+  },
+);
+
 export const listenerTlsSchema = object(
   {
-    certificates: list(
+    certificates: optional(list(
       object(
         {
           cert: file('PEM certificate (chain) file: the leaf first, then intermediates. Relative paths are relative to the config file.'),
@@ -17,9 +43,10 @@ export const listenerTlsSchema = object(
       {
         min: 1,
         type: 'list of certificates',
-        doc: 'Certificates to serve, chosen by the name the client asks for (SNI) among each certificate\'s subjectAltName DNS names (the CN when it has none; `*.example.com` covers one label). No SNI or no match gets the first. The files are re-read on reload, and a file that changes on disk is picked up without one (a bad new file keeps the old certificate and logs an error).',
+        doc: 'Certificates to serve, chosen by the name the client asks for (SNI) among each certificate\'s subjectAltName DNS names (the CN when it has none; `*.example.com` covers one label). No SNI or no match gets the first. The files are re-read on reload, and a file that changes on disk is picked up without one (a bad new file keeps the old certificate and logs an error). Required unless `acme` is set.',
       },
-    ),
+    )),
+    acme: optional(acmeSchema),
     min_version: oneOf(['TLSv1.2', 'TLSv1.3'] as const, {
       default: 'TLSv1.2',
       doc: 'Oldest TLS version accepted. TLSv1.3 only is safe when every client is modern.',

@@ -44,11 +44,23 @@ export interface ListenerConfig {
 }
 
 export interface ListenerTlsConfig {
-  /** Absolute paths; the first certificate is the default. */
+  /** Absolute paths; the first certificate is the default. Empty when only ACME provides them. */
   certificates: Array<{ cert: string; key: string }>;
+  /** Certificates from an ACME CA (absolute storage/ca paths, renew_before in ms). */
+  acme?: AcmeConfig;
   min_version: 'TLSv1.2' | 'TLSv1.3';
   ciphers?: string;
   alpn?: string[];
+}
+
+export interface AcmeConfig {
+  email: string;
+  directory: string;
+  domains: string[];
+  storage: string;
+  ca?: string;
+  /** ms */
+  renew_before: number;
 }
 
 export interface Http2Limits {

@@ -34,7 +34,7 @@ export function pebbleMissing(t: TestContext): boolean {
   return true;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as net.AddressInfo).port;
