@@ -86,13 +86,15 @@ export function startOrigin(name: string, handler: OriginHandler = answerName(na
   });
 }
 
-/** An address where nothing listens (connection refused). */
+/**
+ * An address where nothing listens: connecting is refused at once. Port 1 on a loopback address
+ * other than 127.0.0.1 (all of 127/8 is loopback on Linux); a port freed after a bind could be
+ * taken meanwhile by a server of a test running in parallel.
+ */
+let deadHost = 1;
 export async function deadAddress(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `127.0.0.1:${port}`;
+  deadHost = deadHost >= 250 ? 2 : deadHost + 1;
+  return `127.0.0.${deadHost}:1`;
 }
 
 /** An origin for one test, closed when the test ends. */
