@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { bind, boundPort } from './bind.js';
+import { AcceptBoost } from './accept-boost.js';
 import type { Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { errorBody } from '../errors.js';
@@ -17,6 +18,7 @@ export class HttpListener {
   config: ListenerConfig;
   #gate: ProxyGate | undefined;
   readonly #server: http.Server;
+  #boost: AcceptBoost | undefined;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
   readonly #requestDone = () => {
@@ -77,8 +79,10 @@ export class HttpListener {
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
-  listen(): Promise<number> {
-    return bind(this.#server, this.config);
+  async listen(): Promise<number> {
+    const port = await bind(this.#server, this.config);
+    this.#boost = new AcceptBoost(this.#server);
+    return port;
   }
 
   get port(): number {
@@ -90,6 +94,7 @@ export class HttpListener {
    * `graceMs`, then cut what is left.
    */
   async close(graceMs: number): Promise<void> {
+    this.#boost?.close();
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
     this.#gate?.closePending();

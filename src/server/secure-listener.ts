@@ -1,3 +1,4 @@
+import { AcceptBoost } from './accept-boost.js';
 import http from 'node:http';
 import https from 'node:https';
 import http2 from 'node:http2';
@@ -45,6 +46,7 @@ export class SecureListener {
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   #gate: ProxyGate | undefined;
+  #boost: AcceptBoost | undefined;
   #inflight = 0;
   #idleWaiters: Array<() => void> = [];
   readonly #requestDone = () => {
@@ -119,8 +121,12 @@ export class SecureListener {
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
-  listen(): Promise<number> {
-    return this.#server instanceof LeanListener ? this.#server.listen() : bind(this.#server, this.config);
+  async listen(): Promise<number> {
+    const server = this.#server;
+    if (server instanceof LeanListener) return server.listen();
+    const port = await bind(server, this.config);
+    this.#boost = new AcceptBoost(server);
+    return port;
   }
 
   get port(): number {
@@ -147,6 +153,7 @@ export class SecureListener {
     this.certs?.close();
     const server = this.#server;
     if (server instanceof LeanListener) return server.close(graceMs);
+    this.#boost?.close();
     this.#gate?.closePending();
     const closed = new Promise<void>((r) => server.close(() => r()));
     for (const s of this.#sessions) s.close();

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
+import { AcceptBoost } from '../accept-boost.js';
 import type { ListenerConfig } from '../../config/types.js';
 import { serveRequest, type Runtime } from '../../proxy/handler.js';
 import { inviteBody } from '../../proxy/route.js';
@@ -49,6 +50,7 @@ export class LeanListener {
   config: ListenerConfig;
   #gate: ProxyGate | undefined;
   readonly #server: net.Server;
+  #boost: AcceptBoost | undefined;
   readonly #conns = new Set<Connection>();
   readonly #ctx: LeanContext;
   readonly #tickMs: number;
@@ -112,6 +114,7 @@ export class LeanListener {
   /** Bind; resolves with the bound port (useful with port 0). */
   async listen(): Promise<number> {
     const port = await bind(this.#server, this.config);
+    this.#boost = new AcceptBoost(this.#server);
     this.#startTick();
     return port;
   }
@@ -151,6 +154,7 @@ export class LeanListener {
    */
   async close(graceMs: number): Promise<void> {
     this.#ctx.closing = true;
+    this.#boost?.close();
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#gate?.closePending();
     for (const c of [...this.#conns]) c.closeIfIdle();

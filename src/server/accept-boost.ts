@@ -1,0 +1,115 @@
+import net from 'node:net';
+import { fork } from 'node:child_process';
+import { channels } from '../observability/events.js';
+
+/** A listener that accepts this many connections within WINDOW_MS gets the extra handles. */
+const BUSY = 64;
+const WINDOW_MS = 1000;
+/** Extra handles: with the server's own, up to 8 connections are accepted per loop iteration. */
+const EXTRA = 7;
+const HELPER = new URL('./handle-echo.js', import.meta.url);
+const SOCKET_OPTIONS = ['allowHalfOpen', 'pauseOnConnect', 'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'highWaterMark'];
+
+/**
+ * Faster accepting under load. Since libuv 1.45 (Node 20), a listening handle accepts one
+ * connection per event-loop iteration (libuv#3696; nodejs/node#57364). A busy loop iteration
+ * takes milliseconds, so a burst of new connections (500 clients arriving together, an HTTP/2 or
+ * non-keep-alive client storm) waits in the kernel's accept queue for seconds: NGINX's
+ * `multi_accept` problem. Each extra handle on the same listening socket accepts one more per
+ * iteration. Handles on the same socket come from duplicated file descriptors, made by sending
+ * the server to a short-lived helper process and back (child_process's documented handle
+ * passing). Only listeners that turn out to be busy pay for it, once; their new sockets get the
+ * server's own options and go through its 'connection' event as if it had accepted them.
+ */
+export class AcceptBoost {
+  readonly #server: net.Server;
+  readonly #extra: net.Server[] = [];
+  #state: 'watching' | 'starting' | 'on' | 'off' = 'watching';
+  #since = 0;
+  #count = 0;
+  /** Connections the extra handles accepted (tests). */
+  accepted = 0;
+
+  constructor(server: net.Server) {
+    this.#server = server;
+    server.on('connection', this.#seen);
+  }
+
+  /** Extra handles in use (tests). */
+  get handles(): number {
+    return this.#extra.length;
+  }
+
+  readonly #seen = (): void => {
+    if (this.#state !== 'watching') return;
+    const now = performance.now();
+    if (now - this.#since > WINDOW_MS) {
+      this.#since = now;
+      this.#count = 0;
+    }
+    if (++this.#count >= BUSY) void this.start();
+  };
+
+  /** Add the extra handles now (the listener calls it when busy; tests call it directly). */
+  async start(): Promise<void> {
+    if (this.#state === 'on' || this.#state === 'starting' || !this.#server.listening) return;
+    this.#state = 'starting';
+    this.#server.off('connection', this.#seen);
+    let got: net.Server[] = [];
+    try {
+      got = await duplicate(this.#server, EXTRA);
+    } catch (err) {
+      channels.lifecycle.publish({ level: 'warn', msg: 'could not add accept handles; accepting one connection per loop iteration', error: (err as Error).message });
+    }
+    if (this.#state !== 'starting' || !this.#server.listening) {
+      for (const s of got) s.close();
+      return;
+    }
+    const main = this.#server;
+    for (const s of got) {
+      // The socket options net.Server applies when it accepts (public fields of Node's net.Server).
+      const o = s as unknown as Record<string, unknown>;
+      const m = main as unknown as Record<string, unknown>;
+      for (const k of SOCKET_OPTIONS) o[k] = m[k];
+      s.on('connection', (socket: net.Socket) => {
+        this.accepted++;
+        main.emit('connection', socket);
+      });
+      s.on('error', () => {});
+      this.#extra.push(s);
+    }
+    this.#state = got.length > 0 ? 'on' : 'off';
+  }
+
+  close(): void {
+    this.#state = 'off';
+    this.#server.off('connection', this.#seen);
+    for (const s of this.#extra.splice(0)) s.close();
+  }
+}
+
+/** `n` more net.Servers on the same listening socket as `server`, or fewer if the helper fails. */
+function duplicate(server: net.Server, n: number): Promise<net.Server[]> {
+  return new Promise((resolve, reject) => {
+    const got: net.Server[] = [];
+    const child = fork(HELPER, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [] });
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.removeAllListeners();
+      child.on('error', () => {});
+      if (child.connected) child.disconnect();
+      child.kill();
+      if (err && got.length === 0) reject(err);
+      else resolve(got);
+    };
+    const timer = setTimeout(() => done(new Error('the helper process did not answer in 5 s')), 5000);
+    timer.unref();
+    child.on('error', done);
+    child.on('exit', () => done(new Error('the helper process exited')));
+    child.on('message', (_m, handle) => {
+      if (handle instanceof net.Server) got.push(handle);
+      if (got.length === n) done();
+    });
+    for (let i = 0; i < n; i++) child.send('h', server);
+  });
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { AcceptBoost } from '../src/server/accept-boost.js';
+
+test('accept boost: extra handles on the same socket accept a burst, with the server\'s socket options', async (t) => {
+  const seen: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => {
+    seen.push(s);
+    // A busy loop iteration per connection, so the burst queues up in the kernel.
+    const until = performance.now() + 2;
+    while (performance.now() < until);
+    s.end('hi');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const boost = new AcceptBoost(server);
+  t.after(() => {
+    boost.close();
+    server.close();
+  });
+  await boost.start();
+  assert.equal(boost.handles, 7);
+  const port = (server.address() as net.AddressInfo).port;
+  const replies = await Promise.all(
+    Array.from({ length: 40 }, () => new Promise<string>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1');
+      let got = '';
+      c.on('data', (d) => (got += d));
+      c.on('end', () => {
+        c.end();
+        resolve(got);
+      });
+      c.on('error', reject);
+    })),
+  );
+  assert.deepEqual(new Set(replies), new Set(['hi']));
+  assert.equal(seen.length, 40, 'every connection reached the server\'s own connection listener');
+  assert.ok(boost.accepted > 0, 'some were accepted by the extra handles');
+  assert.ok(seen.every((s) => s.allowHalfOpen), 'sockets from extra handles keep allowHalfOpen');
+  // Closing the boost stops the extra handles; the server keeps accepting on its own.
+  boost.close();
+  assert.equal(boost.handles, 0);
+  const again = await new Promise<string>((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    let got = '';
+    c.on('data', (d) => (got += d));
+    c.on('end', () => resolve(got));
+  });
+  assert.equal(again, 'hi');
+});
+
+test('accept boost: a listener that is not busy never starts the helper', async (t) => {
+  const server = net.createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const boost = new AcceptBoost(server);
+  t.after(() => {
+    boost.close();
+    server.close();
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  for (let i = 0; i < 10; i++) {
+    await new Promise<void>((r) => net.connect(port, '127.0.0.1').on('close', () => r()).on('error', () => r()));
+  }
+  assert.equal(boost.handles, 0);
+});
