@@ -206,4 +206,12 @@ test('acme config: certificates or acme is required; domains must be DNS names',
   assert.equal(acme.storage, '/etc/headwater/acme');
   assert.equal(acme.renew_before, 30 * 86400_000);
   assert.deepEqual(ok.config.listeners[0]!.tls!.certificates, []);
+  const many = validateConfig({
+    workers: 2,
+    listeners: [{ address: '127.0.0.1:2', tls: { acme: { email: 'a@b.test', domains: ['ok.b.test'], storage: 'acme' } } }],
+    routes: [{ upstream: 'web' }],
+    upstreams: { web: { servers: [{ address: '127.0.0.1:9' }] } },
+  });
+  assert.ok(!many.ok);
+  assert.match(`${many.issues[0]!.path}: ${many.issues[0]!.message}`, /^listeners\[0\]\.tls\.acme: expected acme only with workers: 1 \(found workers: 2\)/);
 });
