@@ -11,6 +11,8 @@ import https from 'node:https';
 import { startPebble, pebbleMissing, freePort } from './helpers/pebble.js';
 import { validateConfig } from '../src/config/load.js';
 import { AcmeManager, type AcmeSettings } from '../src/tls/acme/manager.js';
+import { AcmeStorage } from '../src/tls/acme/storage.js';
+import { Http01Challenges } from '../src/tls/acme/challenges.js';
 import { channels, type LifecycleEvent } from '../src/observability/events.js';
 
 /** What a listener's certificate store receives. */
@@ -206,12 +208,45 @@ test('acme config: certificates or acme is required; domains must be DNS names',
   assert.equal(acme.storage, '/etc/headwater/acme');
   assert.equal(acme.renew_before, 30 * 86400_000);
   assert.deepEqual(ok.config.listeners[0]!.tls!.certificates, []);
-  const many = validateConfig({
-    workers: 2,
-    listeners: [{ address: '127.0.0.1:2', tls: { acme: { email: 'a@b.test', domains: ['ok.b.test'], storage: 'acme' } } }],
-    routes: [{ upstream: 'web' }],
-    upstreams: { web: { servers: [{ address: '127.0.0.1:9' }] } },
+});
+
+test('acme with shared storage (workers): one process orders, another answers its challenge and picks the certificate up', async (t) => {
+  if (pebbleMissing(t)) return;
+  const origin = await originFor(t, 'app');
+  const httpPort = await freePort();
+  const pebble = await startPebble(t, httpPort);
+  const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
+  t.after(() => rmSync(storage, { recursive: true, force: true }));
+  const acme = { email: 'ops@w.test', directory: pebble.directory, domains: ['w.test'], storage, ca: pebble.caFile };
+  // Worker B: the CA reaches only its plain listener. Another process holds the order lock at first.
+  const held = await new AcmeStorage(storage).lock('w.test');
+  assert.ok(held);
+  const { gw: b } = await startGateway({
+    ...simpleConfig([origin.address]),
+    listeners: [
+      { name: 'plain', address: `127.0.0.1:${httpPort}` },
+      { name: 'secure', address: '127.0.0.1:0', tls: { acme } },
+    ],
+  }, { acme: { followMs: 1500 } });
+  t.after(() => b.close(0));
+  // B has looked once and found the lock held: it now waits 1.5 s before looking again.
+  await new Promise((r) => setTimeout(r, 200));
+  await held();
+  // Worker A orders; its own answers are served nowhere but through the shared storage.
+  const sinkA = new Sink();
+  const a = new AcmeManager({ ...acme, renew_before: 30 * 86400_000 }, sinkA, new Http01Challenges());
+  t.after(() => a.close());
+  await a.start();
+  await within(a.ready(), 20_000, "worker A's certificate");
+  await within(b.acme.manager('secure')!.ready(), 5000, 'worker B picking it up from storage');
+  const port = b.addresses().find((x) => x.name === 'secure')!.port;
+  const root = await pebble.root();
+  const served = await new Promise<string>((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/', servername: 'w.test', ca: root, agent: false }, (res) => {
+      res.resume();
+      resolve((res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256);
+    });
+    req.on('error', reject);
   });
-  assert.ok(!many.ok);
-  assert.match(`${many.issues[0]!.path}: ${many.issues[0]!.message}`, /^listeners\[0\]\.tls\.acme: expected acme only with workers: 1 \(found workers: 2\)/);
+  assert.equal(served, new X509Certificate(sinkA.got[0]!.cert).fingerprint256, 'B serves the certificate A obtained');
 });

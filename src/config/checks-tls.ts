@@ -53,12 +53,7 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     const acme = entry(t, 'acme')?.value;
     if (certs === undefined && acme === undefined) at(t, tpath, 'certificates', 'missing required key "certificates" (or "acme" to obtain certificates automatically)');
     if (acme?.kind === 'map') acmeChecks(acme, childPath(tpath, 'acme'), at);
-    const workers = entry(root, 'workers')?.value;
-    if (acme?.kind === 'map' && workers?.kind === 'scalar' && workers.value !== 1) {
-      // Each worker would order on its own, and the CA's challenge request would reach a worker
-      // that may not hold the token.
-      at(t, tpath, 'acme', `expected acme only with workers: 1 (found workers: ${String(workers.value)}); with several workers, obtain certificates outside and list them in certificates`);
-    }
+
     (certs?.kind === 'seq' ? certs.items : []).forEach((c, j) => pair(c, childPath(childPath(tpath, 'certificates'), j)));
     const ciphers = str(entry(t, 'ciphers')?.value);
     if (ciphers !== undefined) {

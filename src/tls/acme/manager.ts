@@ -34,6 +34,8 @@ export interface AcmeOptions {
   checkEveryMs?: number;
   /** First retry delay after a failed order; doubles up to checkEveryMs. Default 60 s. */
   retryMinMs?: number;
+  /** While another process (a worker sharing the storage) orders, how often storage is re-read. Default 10 s. */
+  followMs?: number;
 }
 
 type Acme = typeof AcmeClient;
@@ -61,6 +63,7 @@ export class AcmeManager {
   readonly #now: () => number;
   readonly #checkEvery: number;
   readonly #retryMin: number;
+  readonly #followMs: number;
   #notAfter = 0;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -76,6 +79,12 @@ export class AcmeManager {
     this.#now = opts.now ?? Date.now;
     this.#checkEvery = opts.checkEveryMs ?? 12 * 3600_000;
     this.#retryMin = opts.retryMinMs ?? 60_000;
+    this.#followMs = opts.followMs ?? 10_000;
+  }
+
+  /** Where this manager's pending http-01 answers are written for every worker to serve. */
+  get challengeDir(): string {
+    return this.#storage.challengeDir;
   }
 
   /** When the certificate in use expires (ms), 0 while there is none. */
@@ -85,12 +94,16 @@ export class AcmeManager {
 
   /** Load what storage has, then check (in the background) whether an order is needed. */
   async start(): Promise<void> {
-    const stored = await this.#storage.readCertificate(this.settings.domains[0]!).catch(() => undefined);
-    if (stored !== undefined) {
-      const notAfter = coveredUntil(stored.cert, this.settings.domains);
-      if (notAfter > this.#now()) this.#install(stored.cert, stored.key, notAfter, 'storage');
-    }
+    await this.#loadStored();
     this.#schedule(0);
+  }
+
+  /** Install the stored certificate if it covers the domains and outlives the one in use. */
+  async #loadStored(): Promise<void> {
+    const stored = await this.#storage.readCertificate(this.settings.domains[0]!).catch(() => undefined);
+    if (stored === undefined) return;
+    const notAfter = coveredUntil(stored.cert, this.settings.domains);
+    if (notAfter > this.#now() && notAfter > this.#notAfter) this.#install(stored.cert, stored.key, notAfter, 'storage');
   }
 
   /** Resolves once a certificate is in use (tests, embedding). */
@@ -125,12 +138,31 @@ export class AcmeManager {
 
   async #check(): Promise<void> {
     if (this.#closed) return;
+    // Another process sharing the storage (a worker) may have renewed it already.
+    if (this.due()) await this.#loadStored();
     if (!this.due()) {
       this.#schedule(Math.min(this.#checkEvery, this.#notAfter - this.settings.renew_before - this.#now()));
       return;
     }
     const domains = this.settings.domains;
+    // One process orders (workers share the storage); the others pick its certificate up there.
+    let release: (() => Promise<void>) | undefined;
     try {
+      release = await this.#storage.lock(domains[0]!);
+    } catch (err) {
+      return this.#failed(err as Error);
+    }
+    if (release === undefined) {
+      this.#schedule(this.#followMs);
+      return;
+    }
+    try {
+      // The lock's last holder may have stored a new certificate just before letting go.
+      await this.#loadStored();
+      if (!this.due()) {
+        this.#schedule(Math.min(this.#checkEvery, this.#notAfter - this.settings.renew_before - this.#now()));
+        return;
+      }
       const { cert, key } = await this.#order();
       if (this.#closed) return;
       const notAfter = coveredUntil(cert, domains);
@@ -140,14 +172,21 @@ export class AcmeManager {
       this.#install(cert, key, notAfter, 'acme');
       this.#schedule(Math.min(this.#checkEvery, Math.max(1000, notAfter - this.settings.renew_before - this.#now())));
     } catch (err) {
-      if (this.#closed) return;
-      const wait = Math.min(this.#checkEvery, this.#retryMin * 2 ** this.#failures++);
-      channels.lifecycle.publish({
-        level: 'error', msg: 'acme: could not obtain a certificate', domains, directory: this.settings.directory,
-        error: (err as Error).message, retry_in_ms: wait, keeping: this.#notAfter > 0 ? 'the current certificate' : 'no certificate yet',
-      });
-      this.#schedule(wait);
+      this.#failed(err as Error);
+    } finally {
+      await release();
     }
+  }
+
+  /** An order (or the storage) failed: log it, keep what is in use, retry with backoff. */
+  #failed(err: Error): void {
+    if (this.#closed) return;
+    const wait = Math.min(this.#checkEvery, this.#retryMin * 2 ** this.#failures++);
+    channels.lifecycle.publish({
+      level: 'error', msg: 'acme: could not obtain a certificate', domains: this.settings.domains, directory: this.settings.directory,
+      error: err.message, retry_in_ms: wait, keeping: this.#notAfter > 0 ? 'the current certificate' : 'no certificate yet',
+    });
+    this.#schedule(wait);
   }
 
   #install(cert: string, key: string, notAfter: number, source: 'storage' | 'acme'): void {
@@ -179,9 +218,11 @@ export class AcmeManager {
       challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
         if (challenge.type !== 'http-01') throw new Error(`unsupported challenge ${challenge.type}`);
         this.#challenges.set(challenge.token, keyAuthorization);
+        await this.#storage.writeChallenge(challenge.token, keyAuthorization);
       },
       challengeRemoveFn: async (_authz, challenge) => {
         this.#challenges.delete(challenge.token);
+        await this.#storage.deleteChallenge(challenge.token);
       },
     });
     return { cert, key: certKey.toString() };

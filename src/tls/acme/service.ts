@@ -11,6 +11,9 @@ interface Running {
 
 /**
  * One AcmeManager per TLS listener with `tls.acme`, feeding that listener's certificate store.
+ * With `workers: N`, every worker runs one; they share the storage folder, so one orders (it holds
+ * the order lock), any worker answers the CA's challenges (read from the folder), and the others
+ * pick the new certificate up from the folder.
  * Reloads keep a manager whose listener and settings did not change (no new order), and stop the
  * ones whose listener went away or changed its ACME settings.
  */
@@ -51,10 +54,18 @@ export class AcmeService {
       r.manager.close();
       this.#running.delete(name);
     }
+    this.#syncDirs();
+  }
+
+  /** Serve answers written to the storage of every running manager (by whichever worker orders). */
+  #syncDirs(): void {
+    this.#challenges.dirs.clear();
+    for (const r of this.#running.values()) this.#challenges.dirs.add(r.manager.challengeDir);
   }
 
   close(): void {
     for (const r of this.#running.values()) r.manager.close();
     this.#running.clear();
+    this.#syncDirs();
   }
 }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, rename, open, unlink, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
 /**
@@ -6,6 +7,8 @@ import path from 'node:path';
  *   account.key             the ACME account's private key (PEM)
  *   <first domain>/cert.pem the certificate chain (PEM), leaf first
  *   <first domain>/key.pem  its private key (PEM)
+ *   <first domain>/order.lock  held by the one process ordering for these domains
+ *   http-01/<token>         pending challenge answers, so every worker process can serve them
  * Files are written to a temporary name and renamed, so a crash never leaves half a key.
  */
 export class AcmeStorage {
@@ -33,15 +36,56 @@ export class AcmeStorage {
     await this.#write(path.join(safeName(name), 'cert.pem'), cert);
   }
 
+  /** Where pending http-01 answers are kept (any worker of the gateway may be asked for them). */
+  get challengeDir(): string {
+    return path.join(this.dir, 'http-01');
+  }
+
+  async writeChallenge(token: string, keyAuthorization: string): Promise<void> {
+    await this.#write(path.join('http-01', token), keyAuthorization, 0o644);
+  }
+
+  async deleteChallenge(token: string): Promise<void> {
+    await unlink(path.join(this.challengeDir, token)).catch(() => undefined);
+  }
+
+  /**
+   * Take the order lock for `name`: one process orders, the others (workers sharing the storage)
+   * wait for its certificate. A lock whose process is gone, or older than `staleMs`, is taken over.
+   * Resolves with a release function, or undefined when another live process holds it.
+   */
+  async lock(name: string, staleMs = 10 * 60_000): Promise<(() => Promise<void>) | undefined> {
+    const file = this.#certPath(name, 'order.lock');
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const owner = `${process.pid} ${randomUUID()}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(file, 'wx', 0o600);
+        await fh.writeFile(owner);
+        await fh.close();
+        return async () => {
+          if ((await readOptional(file)) === owner) await unlink(file).catch(() => undefined);
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const held = await readOptional(file);
+        const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (held !== undefined && alive(Number(held.split(' ')[0])) && age < staleMs) return undefined;
+        await unlink(file).catch(() => undefined);
+      }
+    }
+    return undefined;
+  }
+
   #certPath(name: string, file: string): string {
     return path.join(this.dir, safeName(name), file);
   }
 
-  async #write(rel: string, data: string): Promise<void> {
+  async #write(rel: string, data: string, mode = 0o600): Promise<void> {
     const file = path.join(this.dir, rel);
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, data, { mode: 0o600 });
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(tmp, data, { mode });
     await rename(tmp, file);
   }
 }
@@ -58,5 +102,15 @@ async function readOptional(file: string): Promise<string | undefined> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
