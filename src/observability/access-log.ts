@@ -1,4 +1,3 @@
-import pino from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import { accessLine, isoNow } from './access-line.js';
 import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent, type StreamRecord, type UpstreamEvent } from './events.js';
@@ -9,16 +8,17 @@ export interface AccessLogOptions {
 }
 
 const BATCH = 64 * 1024;
+/** pino's numeric levels. */
+const LEVEL = { info: 30, warn: 40, error: 50 } as const;
 
 /**
  * The access log: one JSON line per request (pino's line format, serialized by access-line.ts),
- * batched in memory and written asynchronously so the request path never waits on the disk;
- * host, retry, reload and lifecycle events go through a pino logger to the same place. It
- * subscribes to the event channels; the proxy does not know it exists.
+ * batched in memory and written asynchronously so the request path never waits on the disk.
+ * Host, upstream, stream, retry, reload and lifecycle events are lines of the same format in the
+ * same place, written at once (they are rare). It subscribes to the event channels; the proxy
+ * does not know it exists.
  */
 export class AccessLog {
-  #logger: pino.Logger;
-  #dest: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
   /**
    * Access lines are encoded straight into a 64 KiB buffer and written as one Buffer (no string
    * building or re-encoding), when it fills or within 200 ms when traffic is light.
@@ -39,31 +39,37 @@ export class AccessLog {
 
   constructor(opts: AccessLogOptions) {
     const toStdout = opts.path === '-' || opts.path === 'stdout';
-    this.#dest = pino.destination({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout });
     this.#lines = new (sonicBoom as unknown as typeof SonicBoom)({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout, contentMode: 'buffer', maxWrite: BATCH });
-    this.#logger = pino({ base: undefined, timestamp: false, messageKey: 'msg' }, this.#dest);
-    // Access lines bypass pino's serializer (see access-line.ts) but share its async destination.
-    this.#on(channels.request, (m) => {
-      const line = accessLine(m as AccessRecord);
-      if (this.#len + line.length * 3 > BATCH) {
-        this.#flush();
-        if (line.length * 3 > BATCH) {
-          this.#lines.write(Buffer.from(line) as unknown as string);
-          return;
-        }
-      }
-      this.#len += this.#buf.write(line, this.#len, 'utf8');
-      this.#timer ??= setTimeout(this.#flush, 200).unref();
-    });
-    this.#on(channels.host, (m) => this.#logger.warn({ time: isoNow(), event: 'host', ...(m as HostEvent) }));
-    this.#on(channels.upstream, (m) => this.#logger.warn({ time: isoNow(), event: 'upstream', ...(m as UpstreamEvent) }));
-    this.#on(channels.stream, (m) => this.#logger.info(m as StreamRecord));
-    this.#on(channels.retry, (m) => this.#logger.info({ time: isoNow(), event: 'retry', ...(m as RetryEvent) }));
-    this.#on(channels.reload, (m) => this.#logger.info({ time: isoNow(), event: 'reload', ...(m as ReloadEvent) }));
+    this.#on(channels.request, (m) => this.#append(accessLine(m as AccessRecord)));
+    this.#on(channels.host, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'host', ...(m as HostEvent) }));
+    this.#on(channels.upstream, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'upstream', ...(m as UpstreamEvent) }));
+    this.#on(channels.stream, (m) => this.#event(LEVEL.info, m as StreamRecord));
+    this.#on(channels.retry, (m) => this.#event(LEVEL.info, { time: isoNow(), event: 'retry', ...(m as RetryEvent) }));
+    this.#on(channels.reload, (m) => this.#event(LEVEL.info, { time: isoNow(), event: 'reload', ...(m as ReloadEvent) }));
     this.#on(channels.lifecycle, (m) => {
       const { level, ...rest } = m as LifecycleEvent;
-      this.#logger[level]({ time: isoNow(), event: 'lifecycle', ...rest });
+      this.#event(LEVEL[level], { time: isoNow(), event: 'lifecycle', ...rest });
     });
+  }
+
+  /** Add a line to the batch (written when it fills, or within 200 ms). */
+  #append(line: string): void {
+    if (this.#len + line.length * 3 > BATCH) {
+      this.#flush();
+      if (line.length * 3 > BATCH) {
+        this.#lines.write(Buffer.from(line) as unknown as string);
+        return;
+      }
+    }
+    this.#len += this.#buf.write(line, this.#len, 'utf8');
+    this.#timer ??= setTimeout(this.#flush, 200).unref();
+  }
+
+  /** An event line (pino's shape: numeric level first), written at once with what is batched. */
+  #event(level: number, fields: object): void {
+    this.#append(`${JSON.stringify({ level, ...fields })}\n`);
+    clearTimeout(this.#timer);
+    this.#flush();
   }
 
   #on(ch: import('node:diagnostics_channel').Channel, fn: (m: unknown) => void): void {
@@ -83,11 +89,5 @@ export class AccessLog {
     this.#lines.end();
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
-    try {
-      this.#dest.flushSync?.();
-    } catch {
-      // a destination that is not ready yet has nothing to flush
-    }
-    this.#dest.end?.();
   }
 }
