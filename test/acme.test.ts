@@ -5,10 +5,11 @@ import { mkdtempSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { startGateway, simpleConfig, fetchText, portOf } from './helpers/gateway.js';
+import { startGateway, simpleConfig, fetchText } from './helpers/gateway.js';
 import { originFor } from './helpers/origin.js';
 import https from 'node:https';
-import { startPebble, pebbleMissing, freePort } from './helpers/pebble.js';
+import { startPebble, pebbleMissing } from './helpers/pebble.js';
+import { freePort } from './helpers/ports.js';
 import { validateConfig } from '../src/config/load.js';
 import { AcmeManager, type AcmeSettings } from '../src/tls/acme/manager.js';
 import { AcmeStorage } from '../src/tls/acme/storage.js';
@@ -23,13 +24,21 @@ class Sink {
   }
 }
 
-async function setup(t: TestContext, validitySeconds?: number) {
+/** An origin, a port for the gateway's plain listener, pebble validating on it, and a storage folder. */
+async function acmeEnv(t: TestContext, validitySeconds?: number) {
   const origin = await originFor(t, 'app');
-  const { gw, url } = await startGateway(simpleConfig([origin.address]));
-  t.after(() => gw.close(0));
-  const pebble = await startPebble(t, portOf(url), { validitySeconds });
+  const httpPort = await freePort();
+  const pebble = await startPebble(t, httpPort, { validitySeconds });
   const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
   t.after(() => rmSync(storage, { recursive: true, force: true }));
+  return { origin, httpPort, pebble, storage };
+}
+
+/** acmeEnv plus a gateway on that port, for driving AcmeManager directly. */
+async function setup(t: TestContext, validitySeconds?: number) {
+  const { origin, httpPort, pebble, storage } = await acmeEnv(t, validitySeconds);
+  const { gw, url } = await startGateway({ ...simpleConfig([origin.address]), listeners: [{ name: 'plain', address: `127.0.0.1:${httpPort}` }] });
+  t.after(() => gw.close(0));
   const settings: AcmeSettings = { email: 'ops@a.test', directory: pebble.directory, domains: ['a.test', 'www.a.test'], storage, ca: pebble.caFile, renew_before: 30 * 86400_000 };
   return { gw, url, pebble, settings };
 }
@@ -50,7 +59,7 @@ test('acme: obtains a certificate from pebble through the gateway listener (http
   assert.equal(sink.got.length, 1);
   const { names, cert, key } = sink.got[0]!;
   assert.deepEqual(names, ['a.test', 'www.a.test']);
-  assert.equal(gw.challenges.size, 0, 'challenges are removed once the order is done');
+  assert.equal(gw.challenges.pending, 0, 'challenges are removed once the order is done');
   const chain = cert.split(/(?<=-----END CERTIFICATE-----)\s*/).filter((s) => s.includes('BEGIN'));
   const leaf = new X509Certificate(chain[0]!);
   assert.match(leaf.subjectAltName ?? '', /DNS:a\.test/);
@@ -151,11 +160,7 @@ test('acme: only pending tokens are answered; other challenge paths are routed a
 
 test('acme on a TLS listener: the certificate is ordered through the plain listener and served by SNI', async (t) => {
   if (pebbleMissing(t)) return;
-  const origin = await originFor(t, 'app');
-  const httpPort = await freePort();
-  const pebble = await startPebble(t, httpPort);
-  const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
-  t.after(() => rmSync(storage, { recursive: true, force: true }));
+  const { origin, httpPort, pebble, storage } = await acmeEnv(t);
   const { gw } = await startGateway({
     ...simpleConfig([origin.address]),
     listeners: [
@@ -212,11 +217,7 @@ test('acme config: certificates or acme is required; domains must be DNS names',
 
 test('acme with shared storage (workers): one process orders, another answers its challenge and picks the certificate up', async (t) => {
   if (pebbleMissing(t)) return;
-  const origin = await originFor(t, 'app');
-  const httpPort = await freePort();
-  const pebble = await startPebble(t, httpPort);
-  const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
-  t.after(() => rmSync(storage, { recursive: true, force: true }));
+  const { origin, httpPort, pebble, storage } = await acmeEnv(t);
   const acme = { email: 'ops@w.test', directory: pebble.directory, domains: ['w.test'], storage, ca: pebble.caFile };
   // Worker B: the CA reaches only its plain listener. Another process holds the order lock at first.
   const held = await new AcmeStorage(storage).lock('w.test');

@@ -8,13 +8,8 @@ import { rawGateway } from './helpers/raw-gateway.js';
 const HOP_REQ = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'x-foo'];
 
 test('hop-by-hop request headers and headers named in Connection do not reach the origin', async (t) => {
-  const track = closer(t);
-  const o = track(await startOrigin('a'));
-  const { gw, url } = await startGateway(simpleConfig([o.address]));
-  track(gw);
   // Raw socket so that no client library filters the headers first.
-  const c = await RawConn.open(portOf(url));
-  t.after(() => c.close());
+  const { o, c } = await rawGateway(t);
   await c.write(
     'GET /hop HTTP/1.1\r\nHost: example.test\r\n' +
       'Connection: keep-alive, X-Foo\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n' +

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startGateway } from './helpers/gateway.js';
 import { closer, eventually } from './helpers/raw.js';
-import { closedPort, startTcpOrigin, talk } from './helpers/tcp.js';
+import { startTcpOrigin, talk } from './helpers/tcp.js';
+import { freePort } from './helpers/ports.js';
+import { deadAddress } from './helpers/origin.js';
 import { channels, type StreamRecord } from '../src/observability/events.js';
 import { validateConfig } from '../src/config/load.js';
 import type { TestContext } from 'node:test';
@@ -47,9 +49,9 @@ test('tcp listener: bytes pass both ways, half-close, round robin, byte counts i
 test('tcp listener: a refused connect fails over to the next server and counts against the first', async (t) => {
   const add = closer(t);
   const recs = recordStreams(t);
-  const dead = await closedPort();
+  const dead = await deadAddress();
   const b = add(await startTcpOrigin('b'));
-  const { gw } = await startGateway(tcpConfig([`127.0.0.1:${dead}`, b.address], {}, {}));
+  const { gw } = await startGateway(tcpConfig([dead, b.address], {}, {}));
   add(gw);
   const port = gw.addresses()[0]!.port;
   assert.equal(await talk(port, 'x', { end: true }), 'b:xb:bye');
@@ -64,8 +66,8 @@ test('tcp listener: a refused connect fails over to the next server and counts a
 test('tcp listener: no server reachable closes the client and logs the code', async (t) => {
   const add = closer(t);
   const recs = recordStreams(t);
-  const dead = await closedPort();
-  const { gw } = await startGateway(tcpConfig([`127.0.0.1:${dead}`]));
+  const dead = await deadAddress();
+  const { gw } = await startGateway(tcpConfig([dead]));
   add(gw);
   assert.equal(await talk(gw.addresses()[0]!.port, 'x'), '');
   assert.ok(await eventually(() => recs.length === 1));
@@ -113,7 +115,7 @@ test('tcp listener: ip_hash keeps a client on one server; least_conn counts open
 test('tcp listener: established streams survive a reload; reload adds and removes tcp listeners', async (t) => {
   const add = closer(t);
   const a = add(await startTcpOrigin('a'));
-  const port = await closedPort();
+  const port = await freePort();
   const { gw } = await startGateway(tcpConfig([a.address], {}, { address: `127.0.0.1:${port}` }));
   add(gw);
   const s = net.connect(port, '127.0.0.1');
@@ -122,7 +124,7 @@ test('tcp listener: established streams survive a reload; reload adds and remove
   s.on('data', (c: Buffer) => got.push(c.toString()));
   s.write('1');
   assert.ok(await eventually(() => got.join('') === 'a:1'));
-  const port2 = await closedPort();
+  const port2 = await freePort();
   await gw.reload({
     listeners: [
       { name: 'db', address: `127.0.0.1:${port}`, protocol: 'tcp', upstream: 'pg' },

@@ -30,7 +30,7 @@ export interface Runtime {
  */
 export function serveRequest(rt: Runtime, req: ProxyRequest, res: ProxyResponse, proto: 'http' | 'https', onEnd?: () => void): void {
   const ch = rt.challenges;
-  if (ch !== undefined && ch.size > 0 && answerChallenge(ch, req, res)) {
+  if (ch !== undefined && ch.active && answerChallenge(ch, req, res)) {
     onEnd?.();
     return;
   }

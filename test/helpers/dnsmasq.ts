@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
-import { createServer, type AddressInfo } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { freePort } from './ports.js';
 
 /** Where dnsmasq is installed (.ci/run installs Debian's dnsmasq-base), or undefined. */
 export const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq', '/sbin/dnsmasq'].find((p) => existsSync(p));
@@ -32,32 +31,12 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 (dnsmasq listens on both). */
-async function freePort(): Promise<number> {
-  for (let i = 0; ; i++) {
-    const tcp = createServer();
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
-    const port = (tcp.address() as AddressInfo).port;
-    const udp = createSocket('udp4');
-    const ok = await new Promise<boolean>((r) => {
-      udp.once('error', () => r(false));
-      udp.bind(port, '127.0.0.1', () => r(true));
-    });
-    await new Promise<void>((r) => tcp.close(() => r()));
-    if (ok) {
-      await new Promise<void>((r) => udp.close(() => r()));
-      return port;
-    }
-    if (i > 20) throw new Error('no free port for dnsmasq');
-  }
-}
-
 /** Start dnsmasq with `zone`; stopped when the test ends. */
 export async function dnsFor(t: TestContext, zone: Zone): Promise<DnsServer> {
   if (DNSMASQ === undefined) throw new Error('dnsmasq is not installed: .ci/run installs it (apt-get install dnsmasq-base)');
   const dir = mkdtempSync(join(tmpdir(), 'hw-dns-'));
   const hostsFile = join(dir, 'hosts');
-  const port = await freePort();
+  const port = await freePort({ udp: true });
   let proc: ChildProcess | undefined;
   let srv = zone.srv ?? [];
 

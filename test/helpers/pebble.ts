@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-import net from 'node:net';
 import type { TestContext } from 'node:test';
+import { freePort } from './ports.js';
 
 /** A real ACME CA on loopback: Debian's pebble, with pebble-challtestsrv as its DNS (every name -> 127.0.0.1). */
 export interface Pebble {
@@ -34,14 +34,6 @@ export function pebbleMissing(t: TestContext): boolean {
   return true;
 }
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 /** Start pebble validating http-01 challenges on 127.0.0.1:`httpPort` (the gateway's listener). */
 export async function startPebble(t: TestContext, httpPort: number, opts: { validitySeconds?: number } = {}): Promise<Pebble> {
   const dir = mkdtempSync(path.join(tmpdir(), 'hw-pebble-'));
@@ -49,7 +41,7 @@ export async function startPebble(t: TestContext, httpPort: number, opts: { vali
   const keyFile = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile,
     '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  const [acmePort, mgmtPort, dnsPort, ctsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [acmePort, mgmtPort, dnsPort, ctsPort] = [await freePort(), await freePort(), await freePort({ udp: true }), await freePort()];
   writeFileSync(path.join(dir, 'pebble.json'), JSON.stringify({
     pebble: {
       listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`, certificate: certFile, privateKey: keyFile,

@@ -44,15 +44,6 @@ export function startTcpOrigin(name: string, onConn?: (s: net.Socket, o: TcpOrig
   });
 }
 
-/** A loopback port with nothing listening (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** Connect, send `data` (optionally half-close), and collect everything until the server closes. */
 export function talk(port: number, data: string | Buffer, opts: { end?: boolean; ms?: number } = {}): Promise<string> {
   return new Promise((resolve) => {

@@ -13,7 +13,7 @@ test('http-01 challenges: only exact pending tokens under the well-known prefix'
   assert.equal(c.answer('/other/.well-known/acme-challenge/abc'), undefined);
   assert.equal(c.answer('/.well-known/acme-challenge/abc?x=1'), undefined);
   c.delete('abc');
-  assert.equal(c.size, 0);
+  assert.equal(c.pending, 0);
 });
 
 test('storage names: a domain can never escape the storage folder', () => {

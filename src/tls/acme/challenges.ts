@@ -18,9 +18,14 @@ export class Http01Challenges {
   /** Folders holding answers written by any process sharing the ACME storage. */
   readonly dirs = new Set<string>();
 
-  /** Anything to answer: pending answers here, or ACME configured (answers may be on disk). */
-  get size(): number {
-    return this.#answers.size + this.dirs.size;
+  /** Answers set in this process and not yet removed. */
+  get pending(): number {
+    return this.#answers.size;
+  }
+
+  /** Anything to look up: answers pending here, or ACME configured (answers may be on disk). */
+  get active(): boolean {
+    return this.#answers.size > 0 || this.dirs.size > 0;
   }
 
   set(token: string, keyAuthorization: string): void {
@@ -33,7 +38,7 @@ export class Http01Challenges {
 
   /** The key authorization for a request target, or undefined when it is not a pending challenge. */
   answer(target: string): string | undefined {
-    if (this.size === 0 || !target.startsWith(CHALLENGE_PREFIX)) return undefined;
+    if (!this.active || !target.startsWith(CHALLENGE_PREFIX)) return undefined;
     const token = target.slice(CHALLENGE_PREFIX.length);
     const mine = this.#answers.get(token);
     if (mine !== undefined || !TOKEN.test(token)) return mine;
