@@ -4,6 +4,7 @@ import { Inbound, B_NONE } from './inbound.js';
 import { LeanRequest, type BodyOwner } from './request.js';
 import { LeanResponse, type ResponseOwner } from './response.js';
 import { nodeStatus, refusal, publishRefusal } from './refusal.js';
+import { readShared, releaseShared } from './shared-read.js';
 
 /** What connections share with their listener. */
 export interface LeanContext {
@@ -56,12 +57,13 @@ export class Connection implements BodyOwner, ResponseOwner {
   /** The buffered bytes are an incomplete head (only re-parse when a line may have ended). */
   #partial = false;
 
-  constructor(socket: Socket, ctx: LeanContext) {
+  /** `shared`: a plain socket nobody has read from yet, whose reads may use the shared buffer. */
+  constructor(socket: Socket, ctx: LeanContext, shared = false) {
     this.socket = socket;
     this.#ctx = ctx;
     this.#since = ctx.now;
     this.#limit = ctx.headMs;
-    socket.on('data', (c: Buffer) => this.#onData(c));
+    if (!shared || !readShared(socket, (buf, n) => this.#onShared(buf, n))) socket.on('data', (c: Buffer) => this.#onData(c));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#res?.drained());
     socket.on('close', () => this.#onClose());
@@ -81,6 +83,17 @@ export class Connection implements BodyOwner, ResponseOwner {
     else if (this.#state === S_CLOSING) {
       if (this.socket.writableFinished) this.socket.destroy();
       else this.socket.once('finish', destroySocket);
+    }
+  }
+
+  /** A read into the shared buffer: whatever is kept past this call is copied. */
+  #onShared(buf: Buffer, n: number): void {
+    const inb = this.#in;
+    inb.transient = true;
+    try {
+      this.#onData(buf.subarray(0, n));
+    } finally {
+      inb.settle();
     }
   }
 
@@ -178,6 +191,7 @@ export class Connection implements BodyOwner, ResponseOwner {
     this.#limit = 0;
     const socket = this.socket;
     for (const ev of ['data', 'end', 'drain', 'close', 'error']) socket.removeAllListeners(ev);
+    releaseShared(socket);
     this.#ctx.gone(this);
     this.#ctx.upgrade!(new LeanRequest(this, socket, head), socket, rest);
   }

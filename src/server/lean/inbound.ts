@@ -11,9 +11,10 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * A connection's inbound bytes: what the socket delivered and nobody has consumed yet, and the
- * framing of the request body being received. Bytes are kept by reference (a socket read is a
- * fresh buffer) and only copied when a head or pipelined request spans reads; consumed bytes are
- * never overwritten, so body slices handed to a request stay valid.
+ * framing of the request body being received. Bytes of a fresh read buffer are kept by reference
+ * and only copied when a head or pipelined request spans reads; consumed bytes are never
+ * overwritten, so body slices handed to a request stay valid. Bytes of a shared read buffer
+ * (`transient`) are copied when handed on or kept (`settle`).
  */
 export class Inbound {
   /** Unconsumed bytes are buf[pos, pos + len). */
@@ -26,7 +27,26 @@ export class Inbound {
   #remaining = 0;
   #decoder: ChunkedDecoder | undefined;
   #req: LeanRequest | null = null;
-  readonly #onChunk = (buf: Buffer, s: number, e: number): void => this.#req!.push(buf.subarray(s, e));
+  /** The bytes appended last are in a buffer that the next socket read overwrites. */
+  transient = false;
+  readonly #onChunk = (buf: Buffer, s: number, e: number): void => this.#req!.push(this.#slice(buf, s, e));
+
+  #slice(buf: Buffer, s: number, e: number): Buffer {
+    return this.transient ? Buffer.from(buf.subarray(s, e)) : buf.subarray(s, e);
+  }
+
+  /** After a transient read was processed: copy the unconsumed bytes that still point into it. */
+  settle(): void {
+    if (!this.transient) return;
+    this.transient = false;
+    if (this.len > 0 && !this.#owned) {
+      const own = Buffer.allocUnsafe(Math.max(this.len, 4096));
+      this.buf.copy(own, 0, this.pos, this.pos + this.len);
+      this.buf = own;
+      this.pos = 0;
+      this.#owned = true;
+    }
+  }
 
   append(chunk: Buffer, minCapacity: number): void {
     const len = this.len;
@@ -86,7 +106,7 @@ export class Inbound {
     const end = p + this.len;
     if (this.body === B_LENGTH) {
       const n = Math.min(this.#remaining, end - p);
-      if (n > 0) req.push(buf.subarray(p, p + n));
+      if (n > 0) req.push(this.#slice(buf, p, p + n));
       p += n;
       this.#remaining -= n;
       if (this.#remaining === 0) {

@@ -88,7 +88,7 @@ export class LeanListener {
         // Gated on the raw connection (below): the TLS socket only takes the proxied ends.
         inheritProxiedEnds(socket as tls.TLSSocket);
         conns.add(new Connection(socket, this.#ctx));
-      } else if (!gate) conns.add(new Connection(socket, this.#ctx));
+      } else if (!gate) conns.add(new Connection(socket, this.#ctx, true));
       else {
         gate.accept(socket, (s) => {
           if (this.#ctx.closing) return void s.destroy();
