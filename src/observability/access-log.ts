@@ -8,6 +8,11 @@ export interface AccessLogOptions {
 }
 
 const BATCH = 64 * 1024;
+
+/** Buffer's native UTF-8 writer, without Buffer#write's argument juggling (room is checked first). */
+interface Utf8Buffer extends Buffer {
+  utf8Write(s: string, offset: number): number;
+}
 /** pino's numeric levels. */
 const LEVEL = { info: 30, warn: 40, error: 50 } as const;
 
@@ -61,7 +66,7 @@ export class AccessLog {
         return;
       }
     }
-    this.#len += this.#buf.write(line, this.#len, 'utf8');
+    this.#len += (this.#buf as Utf8Buffer).utf8Write(line, this.#len);
     this.#timer ??= setTimeout(this.#flush, 200).unref();
   }
 

@@ -34,8 +34,11 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) {
-        const n = t.trim().toLowerCase();
+      // The usual values name no header: skip the split.
+      const v = raw[i + 1]!.toLowerCase();
+      if (v === 'keep-alive' || v === 'close') continue;
+      for (const t of v.split(',')) {
+        const n = t.trim();
         if (n && n !== 'close' && n !== 'keep-alive') (tokens ??= new Set()).add(n);
       }
     }
