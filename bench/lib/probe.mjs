@@ -92,16 +92,24 @@ export function processTree(rootPid) {
   return out;
 }
 
-/** Sum of VmRSS (KiB) over a process tree. */
-export function treeRssKiB(pids) {
-  let kib = 0;
+/**
+ * Sum of VmRSS and of RssAnon (KiB) over a process tree. RssAnon is the process's own memory
+ * (heap, buffers); the rest of VmRSS is mapped files, mostly the executable's pages (for node,
+ * ~40 MiB of its binary that every node process shares).
+ */
+export function treeMemKiB(pids) {
+  let rss = 0;
+  let anon = 0;
   for (const p of pids) {
     try {
-      const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) kib += Number(m[1]);
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+      const a = /RssAnon:\s+(\d+)\s+kB/.exec(status);
+      if (m) rss += Number(m[1]);
+      if (a) anon += Number(a[1]);
     } catch { /* gone */ }
   }
-  return kib;
+  return { rss, anon };
 }
 
 /** Sum of utime+stime (clock ticks) over a process tree. */
@@ -123,25 +131,32 @@ export function cpusAllowed(pid) {
 
 /**
  * Sample a process tree every `intervalMs` while a run is in progress. Returns { stop() } whose
- * stop() yields { maxRssKiB, cpuPct } (CPU% of one core over the sampled window).
+ * stop() yields { maxRssKiB, maxAnonKiB, cpuPct } (CPU% of one core over the sampled window).
  */
 export function startSampler(rootPid, { intervalMs = 200, clkTck = 100 } = {}) {
   let pids = processTree(rootPid);
   const t0 = process.hrtime.bigint();
   const cpu0 = treeCpuTicks(pids);
-  let maxRssKiB = treeRssKiB(pids);
+  let maxRssKiB = 0;
+  let maxAnonKiB = 0;
+  const sample = () => {
+    const m = treeMemKiB(pids);
+    maxRssKiB = Math.max(maxRssKiB, m.rss);
+    maxAnonKiB = Math.max(maxAnonKiB, m.anon);
+  };
+  sample();
   let n = 0;
   const timer = setInterval(() => {
     if (++n % 10 === 0) pids = processTree(rootPid);
-    maxRssKiB = Math.max(maxRssKiB, treeRssKiB(pids));
+    sample();
   }, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      maxRssKiB = Math.max(maxRssKiB, treeRssKiB(pids));
+      sample();
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpuPct = secs > 0 ? ((treeCpuTicks(pids) - cpu0) / clkTck / secs) * 100 : 0;
-      return { maxRssKiB, cpuPct };
+      return { maxRssKiB, maxAnonKiB, cpuPct };
     },
   };
 }

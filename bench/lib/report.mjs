@@ -31,6 +31,7 @@ export function summarize(runs) {
     spreadPct: med ? ((Math.max(...rpsList) - Math.min(...rpsList)) / med) * 100 : 0,
     cpuPct: median(ok.map((r) => r.cpuPct)),
     maxRssKiB: max('maxRssKiB'),
+    maxAnonKiB: max('maxAnonKiB'),
     errors: ok.reduce((a, r) => a + (r.errors || 0), 0),
   };
 }
@@ -51,13 +52,13 @@ const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
  */
 export function formatTable({ protocol = 'h1', size, conns, duration, runs, cells }) {
   const ng = cells.nginx && cells.nginx.summary;
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'max RSS', 'errors'];
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'max RSS', 'anon RSS', 'errors'];
   const rows = [];
   const notes = [];
   for (const [target, cell] of Object.entries(cells)) {
     const s = cell.summary;
     if (!s) {
-      rows.push([target, 'skipped', '', '', '', '', '', '', '', '']);
+      rows.push([target, 'skipped', '', '', '', '', '', '', '', '', '']);
       if (cell.skip) notes.push(`${target}: ${cell.skip.split('\n')[0]}`);
       continue;
     }
@@ -72,6 +73,7 @@ export function formatTable({ protocol = 'h1', size, conns, duration, runs, cell
       s.runs > 1 ? `±${(s.spreadPct / 2).toFixed(1)}%` : '-',
       isProxy && s.cpuPct != null ? `${Math.round(s.cpuPct)}%` : '-',
       isProxy ? fmtMiB(s.maxRssKiB) : '-',
+      isProxy ? fmtMiB(s.maxAnonKiB) : '-',
       String(s.errors) + (s.failedRuns ? ` (${s.failedRuns} run(s) failed)` : ''),
     ]);
   }
