@@ -99,6 +99,24 @@ test('h2c: cleartext HTTP/2 with prior knowledge', async (t) => {
   assert.equal(o.seen[0]!.headers['x-forwarded-proto'], 'http');
 });
 
+test('h2 clients get upstream trailers only when they sent TE: trailers; the others get the body and the end', async (t) => {
+  const o = await originFor(t, 'o', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+    res.write('part one, ');
+    res.addTrailers({ 'x-checksum': 'abc' });
+    res.end('part two');
+  });
+  const url = await gatewayFor(t, { ...simpleConfig([o.address]), listeners: [{ address: '127.0.0.1:0', h2c: true }] });
+  const s = await h2Session(t, url);
+  const withTe = await h2Request(s, { ':path': '/', te: 'trailers' });
+  assert.equal(withTe.body, 'part one, part two');
+  assert.equal(withTe.trailers?.['x-checksum'], 'abc');
+  const plain = await h2Request(s, { ':path': '/' });
+  assert.equal(plain.status, 200);
+  assert.equal(plain.body, 'part one, part two');
+  assert.equal(plain.trailers?.['x-checksum'], undefined);
+});
+
 test('a certificate file that changes on disk is served without a restart; a bad one keeps the old', async (t) => {
   const dir = pki.dir;
   const live = { cert: join(dir, 'live.pem'), key: join(dir, 'live.key') };

@@ -84,7 +84,10 @@ export function h2Headers(flat: readonly string[], into: OutgoingHttpHeaders = {
  * The client side of an HTTP/2 response, written on the stream itself: headers are sent with the
  * first body bytes or at the end, so a response with neither body nor trailers is one HEADERS
  * frame that ends the stream (gRPC's trailers-only form), and trailers become a final HEADERS frame
- * (sent by node's compat response, which answers the stream's 'wantTrailers').
+ * (sent by node's compat response, which answers the stream's 'wantTrailers'). As on HTTP/1.1,
+ * trailers go only to a client that sent `TE: trailers` (gRPC clients do): for the others the
+ * stream ends with its last DATA frame instead of waiting for trailers, which cost an extra empty
+ * DATA frame and a 'wantTrailers' round trip through JS on every response.
  */
 export class H2Response implements ProxyResponse {
   readonly #stream: ServerHttp2Stream;
@@ -92,10 +95,14 @@ export class H2Response implements ProxyResponse {
   #head: OutgoingHttpHeaders | undefined;
   #trailers = false;
   #sent = false;
+  /** The client sent `TE: trailers`. */
+  readonly #wantsTrailers: boolean;
 
   constructor(compat: Http2ServerResponse) {
     this.#compat = compat;
     this.#stream = compat.stream;
+    const te = compat.req.headers.te;
+    this.#wantsTrailers = te !== undefined && String(te).toLowerCase().includes('trailers');
   }
 
   get headersSent(): boolean {
@@ -118,6 +125,7 @@ export class H2Response implements ProxyResponse {
   }
 
   addTrailers(trailers: Array<[string, string]>): void {
+    if (!this.#wantsTrailers) return;
     this.#trailers = true;
     this.#compat.addTrailers(h2Headers(trailers.flat()));
   }
@@ -128,7 +136,7 @@ export class H2Response implements ProxyResponse {
     if (s.destroyed || s.closed) return false;
     this.#sent = true;
     try {
-      s.respond(this.#head ?? { ':status': 200 }, endStream ? { endStream: true } : { waitForTrailers: true });
+      s.respond(this.#head ?? { ':status': 200 }, endStream ? { endStream: true } : this.#wantsTrailers ? { waitForTrailers: true } : undefined);
     } catch {
       // A field HTTP/2 cannot carry: the client sees the stream reset rather than a wrong response.
       s.close(0x2 /* INTERNAL_ERROR */);
