@@ -117,6 +117,36 @@ test('h2 clients get upstream trailers only when they sent TE: trailers; the oth
   assert.equal(plain.trailers?.['x-checksum'], undefined);
 });
 
+test('h2: Expect: 100-continue gets 100 then the answer; other expectations get 417, CONNECT 405; a reset stream leaves the session usable', async (t) => {
+  const o = await originFor(t, 'o', (req, res, body) => res.end(`${req.method} ${body.length}`));
+  const url = await gatewayFor(t, { ...simpleConfig([o.address]), listeners: [{ address: '127.0.0.1:0', h2c: true }] });
+  const s = await h2Session(t, url);
+  const cont = await new Promise<{ interim: number[]; status: number; body: string }>((resolve, reject) => {
+    const st = s.request({ ':path': '/c', ':method': 'POST', expect: '100-continue', 'content-length': '5' }, { endStream: false });
+    const interim: number[] = [];
+    let status = 0;
+    const chunks: Buffer[] = [];
+    st.on('continue', () => {
+      interim.push(100);
+      st.end('hello');
+    });
+    st.on('response', (h) => (status = Number(h[':status'])));
+    st.on('data', (c: Buffer) => chunks.push(c));
+    st.on('end', () => resolve({ interim, status, body: Buffer.concat(chunks).toString() }));
+    st.on('error', reject);
+  });
+  assert.deepEqual(cont, { interim: [100], status: 200, body: 'POST 5' });
+  assert.equal((await h2Request(s, { ':path': '/e', expect: 'something-else' })).status, 417);
+  assert.equal((await h2Request(s, { ':method': 'CONNECT', ':authority': 'example.com:443' })).status, 405);
+  const reset = s.request({ ':path': '/r', ':method': 'POST' }, { endStream: false });
+  reset.on('error', () => {});
+  reset.write('partial');
+  reset.close(0x8 /* CANCEL */);
+  const after = await h2Request(s, { ':path': '/after' });
+  assert.equal(after.status, 200);
+  assert.equal(after.body, 'GET 0');
+});
+
 test('a certificate file that changes on disk is served without a restart; a bad one keeps the old', async (t) => {
   const dir = pki.dir;
   const live = { cert: join(dir, 'live.pem'), key: join(dir, 'live.key') };

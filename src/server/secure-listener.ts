@@ -8,7 +8,6 @@ import type { ListenerConfig } from '../config/types.js';
 import { serveRequest, type Runtime } from '../proxy/handler.js';
 import { inviteBody } from '../proxy/route.js';
 import { serveUpgrade } from '../proxy/upgrade.js';
-import type { ProxyRequest, ProxyResponse } from '../proxy/exchange.js';
 import { H2Request, H2Response } from './h2/exchange.js';
 import { guardResets } from './h2/reset-guard.js';
 import type { CertStore } from '../tls/cert-store.js';
@@ -85,25 +84,25 @@ export class SecureListener {
     this.#gate = ProxyGate.for(config);
     gateServer(server, () => this.#gate, { native: true });
     if (config.tls) server.prependListener('secureConnection', inheritProxiedEnds);
-    const serve = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, cont: boolean) => {
+    const serve = (req: http.IncomingMessage, res: http.ServerResponse, cont: boolean) => {
       this.#inflight++;
-      let preq: ProxyRequest;
-      let pres: ProxyResponse;
-      if (req.httpVersionMajor === 2) {
-        const r2 = req as http2.Http2ServerRequest;
-        preq = new H2Request(r2);
-        pres = new H2Response(res as http2.Http2ServerResponse);
-      } else {
-        (res as http.ServerResponse).sendDate = false;
-        preq = req as http.IncomingMessage;
-        pres = res as http.ServerResponse;
-      }
+      res.sendDate = false;
       // Expect: 100-continue is answered here: refuse early (no route, too large) or invite the body.
-      if (cont && inviteBody(runtime(), preq)) res.writeContinue();
-      serveRequest(runtime(), preq, pres, proto, this.#requestDone);
+      if (cont && inviteBody(runtime(), req)) res.writeContinue();
+      serveRequest(runtime(), req, res, proto, this.#requestDone);
     };
-    server.on('request', (req, res) => serve(req, res, false));
-    server.on('checkContinue', (req, res) => serve(req, res, true));
+    // HTTP/1.1 (https, or the fallback of an HTTP/2 listener) arrives as node:http requests.
+    server.on('request', (req, res) => serve(req as http.IncomingMessage, res as http.ServerResponse, false));
+    server.on('checkContinue', (req, res) => serve(req as http.IncomingMessage, res as http.ServerResponse, true));
+    if ('updateSettings' in server) {
+      // HTTP/2 streams are served from the stream itself: node's compat request/response pair (two
+      // objects and a dozen listeners per stream) is never built. The 'request' listener above made
+      // node add its compat 'stream' handler; it is replaced here.
+      server.removeAllListeners('stream');
+      server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+        this.#serveStream(runtime, proto, stream, headers, raw);
+      });
+    }
     // HTTP/1.1 upgrades (WebSocket over TLS) leave node:http: the tunnel owns the socket from here on.
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => serveUpgrade(runtime(), req, socket, head, proto));
     server.on('connection', (s: Socket) => {
@@ -118,6 +117,23 @@ export class SecureListener {
       session.setTimeout(IDLE_MS, () => session.close());
       guardResets(session, limits.max_resets_per_second);
     });
+  }
+
+  /** One HTTP/2 request: CONNECT and unknown expectations are answered here, as node's compat layer did. */
+  #serveStream(runtime: () => Runtime, proto: 'http' | 'https', stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
+    // A stream error (reset, session gone) ends the exchange through 'close'.
+    stream.on('error', noop);
+    const expect = headers.expect;
+    const refuse = headers[':method'] === 'CONNECT' ? 405 : expect !== undefined && expect !== '100-continue' ? 417 : 0;
+    if (refuse !== 0) {
+      if (!stream.destroyed) stream.respond({ ':status': refuse }, { endStream: true });
+      return;
+    }
+    this.#inflight++;
+    const req = new H2Request(stream, raw);
+    const res = new H2Response(stream, req);
+    if (expect !== undefined && inviteBody(runtime(), req) && !stream.destroyed) stream.additionalHeaders({ ':status': 100 });
+    serveRequest(runtime(), req, res, proto, this.#requestDone);
   }
 
   /** Bind; resolves with the bound port (useful with port 0). */
@@ -168,3 +184,5 @@ export class SecureListener {
     await closed;
   }
 }
+
+function noop(): void {}

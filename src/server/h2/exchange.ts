@@ -1,4 +1,4 @@
-import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyRequest, ProxyResponse } from '../../proxy/exchange.js';
 
@@ -20,17 +20,25 @@ export class H2Request implements ProxyRequest {
   readonly socket: { readonly remoteAddress?: string | undefined };
   /** gRPC: messages flow both ways at once, so the body is never held back. */
   readonly streamsBody: boolean;
-  readonly #req: Http2ServerRequest;
+  readonly #stream: ServerHttp2Stream;
 
-  constructor(req: Http2ServerRequest) {
-    this.#req = req;
-    this.method = req.method;
-    this.url = req.url;
-    this.socket = { remoteAddress: req.socket?.remoteAddress };
-    const raw = req.rawHeaders;
+  /** `raw`: the stream's raw header list, pseudo-headers included (node's 'stream' event). */
+  constructor(stream: ServerHttp2Stream, raw: readonly string[]) {
+    this.#stream = stream;
+    let method = 'GET';
+    let url = '';
     let authority: string | undefined;
     let length = false;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i] === ':authority') authority = raw[i + 1];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.charCodeAt(0) !== 58 /* : */) continue;
+      if (name === ':authority') authority = raw[i + 1];
+      else if (name === ':method') method = raw[i + 1]!;
+      else if (name === ':path') url = raw[i + 1]!;
+    }
+    this.method = method;
+    this.url = url;
+    this.socket = { remoteAddress: stream.session?.socket?.remoteAddress };
     if (authority !== undefined) this.#add('host', authority);
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -42,7 +50,7 @@ export class H2Request implements ProxyRequest {
       else this.#add(name, raw[i + 1]!);
     }
     if (cookie !== undefined) this.#add('cookie', cookie);
-    if (!length && !req.stream.endAfterHeaders) this.#add('transfer-encoding', 'chunked');
+    if (!length && !stream.endAfterHeaders) this.#add('transfer-encoding', 'chunked');
     const ct = this.headers['content-type'];
     this.streamsBody = typeof ct === 'string' && ct.startsWith('application/grpc');
   }
@@ -56,11 +64,11 @@ export class H2Request implements ProxyRequest {
   }
 
   resume(): unknown {
-    return this.#req.resume();
+    return this.#stream.resume();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    return this.#req[Symbol.asyncIterator]();
+    return this.#stream[Symbol.asyncIterator]();
   }
 }
 
@@ -84,25 +92,24 @@ export function h2Headers(flat: readonly string[], into: OutgoingHttpHeaders = {
  * The client side of an HTTP/2 response, written on the stream itself: headers are sent with the
  * first body bytes or at the end, so a response with neither body nor trailers is one HEADERS
  * frame that ends the stream (gRPC's trailers-only form), and trailers become a final HEADERS frame
- * (sent by node's compat response, which answers the stream's 'wantTrailers'). As on HTTP/1.1,
+ * (sent when the stream asks for them: 'wantTrailers'). As on HTTP/1.1,
  * trailers go only to a client that sent `TE: trailers` (gRPC clients do): for the others the
  * stream ends with its last DATA frame instead of waiting for trailers, which cost an extra empty
  * DATA frame and a 'wantTrailers' round trip through JS on every response.
  */
 export class H2Response implements ProxyResponse {
   readonly #stream: ServerHttp2Stream;
-  readonly #compat: Http2ServerResponse;
   #head: OutgoingHttpHeaders | undefined;
-  #trailers = false;
+  #trailers: OutgoingHttpHeaders | undefined;
   #sent = false;
   /** The client sent `TE: trailers`. */
   readonly #wantsTrailers: boolean;
 
-  constructor(compat: Http2ServerResponse) {
-    this.#compat = compat;
-    this.#stream = compat.stream;
-    const te = compat.req.headers.te;
+  constructor(stream: ServerHttp2Stream, req: H2Request) {
+    this.#stream = stream;
+    const te = req.headers.te;
     this.#wantsTrailers = te !== undefined && String(te).toLowerCase().includes('trailers');
+    if (this.#wantsTrailers) stream.once('wantTrailers', () => stream.sendTrailers(this.#trailers ?? {}));
   }
 
   get headersSent(): boolean {
@@ -126,8 +133,7 @@ export class H2Response implements ProxyResponse {
 
   addTrailers(trailers: Array<[string, string]>): void {
     if (!this.#wantsTrailers) return;
-    this.#trailers = true;
-    this.#compat.addTrailers(h2Headers(trailers.flat()));
+    this.#trailers = h2Headers(trailers.flat(), this.#trailers);
   }
 
   #respond(endStream: boolean): boolean {
@@ -152,7 +158,7 @@ export class H2Response implements ProxyResponse {
 
   end(chunk?: string): unknown {
     const empty = chunk === undefined || chunk.length === 0;
-    if (!this.#respond(!this.#sent && empty && !this.#trailers)) return this;
+    if (!this.#respond(!this.#sent && empty && this.#trailers === undefined)) return this;
     if (!this.#stream.writableEnded) {
       if (empty) this.#stream.end();
       else this.#stream.end(chunk);
