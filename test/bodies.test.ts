@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { filePki } from './helpers/certs.js';
 import { startOrigin } from './helpers/origin.js';
 import { startGateway, simpleConfig, fetchText, client, portOf, rawRequest } from './helpers/gateway.js';
 import { closer, RawConn, parseResponses } from './helpers/raw.js';
@@ -70,23 +71,31 @@ test('a 4 MiB upload is streamed to the origin intact', async (t) => {
   assert.equal(got.cl, String(payload.length), 'the declared length is kept');
 });
 
-test('concurrent uploads on several connections arrive intact (client reads share one buffer)', async (t) => {
-  const track = closer(t);
-  const o = track(await startOrigin('sink', (_req, res, body) => res.end(sha(body))));
-  const cfg = simpleConfig([o.address]);
-  (cfg.routes as Array<Record<string, unknown>>)[0]!.client_max_body_size = '8MiB';
-  const { gw, url } = await startGateway(cfg);
-  track(gw);
-  const payloads = Array.from({ length: 6 }, () => randomBytes((2 << 20) + 4093));
-  const sent = payloads.map(async (p, i) => {
-    // Half with Content-Length, half chunked (an async iterable body has no declared length).
-    const body = i % 2 === 0 ? p : Readable.from((function* () { for (let off = 0; off < p.length; off += 50_000) yield p.subarray(off, off + 50_000); })());
-    const r = await request(`${url}/up/${i}`, { method: 'POST', body, dispatcher: client });
-    return r.body.text();
+const certs = filePki({ a: ['DNS:localhost', 'IP:127.0.0.1'] });
+
+for (const mode of ['plain', 'tls'] as const) {
+  test(`concurrent uploads on several connections arrive intact (client reads share one buffer; ${mode})`, async (t) => {
+    const track = closer(t);
+    const o = track(await startOrigin('sink', (_req, res, body) => res.end(sha(body))));
+    const cfg = simpleConfig([o.address]);
+    (cfg.routes as Array<Record<string, unknown>>)[0]!.client_max_body_size = '8MiB';
+    if (mode === 'tls') cfg.listeners = [{ address: '127.0.0.1:0', tls: { certificates: [certs.pairs['a']!] } }];
+    const { gw, url } = await startGateway(cfg);
+    track(gw);
+    const agent = mode === 'tls' ? new Agent({ connect: { ca: certs.pki.ca }, connections: 64 }) : client;
+    if (mode === 'tls') t.after(() => agent.close());
+    const base = mode === 'tls' ? `https://localhost:${portOf(url)}` : url;
+    const payloads = Array.from({ length: 6 }, () => randomBytes((2 << 20) + 4093));
+    const sent = payloads.map(async (p, i) => {
+      // Half with Content-Length, half chunked (a stream body has no declared length).
+      const body = i % 2 === 0 ? p : Readable.from((function* () { for (let off = 0; off < p.length; off += 50_000) yield p.subarray(off, off + 50_000); })());
+      const r = await request(`${base}/up/${i}`, { method: 'POST', body, dispatcher: agent });
+      return r.body.text();
+    });
+    const got = await Promise.all(sent);
+    assert.deepEqual(got, payloads.map(sha));
   });
-  const got = await Promise.all(sent);
-  assert.deepEqual(got, payloads.map(sha));
-});
+}
 
 test('an upload larger than retry.buffer starts reaching the origin before the client has sent it all', async (t) => {
   const track = closer(t);

@@ -87,7 +87,7 @@ export class LeanListener {
       if (opts.tls) {
         // Gated on the raw connection (below): the TLS socket only takes the proxied ends.
         inheritProxiedEnds(socket as tls.TLSSocket);
-        conns.add(new Connection(socket, this.#ctx));
+        conns.add(new Connection(socket, this.#ctx, true));
       } else if (!gate) conns.add(new Connection(socket, this.#ctx, true));
       else {
         gate.accept(socket, (s) => {
