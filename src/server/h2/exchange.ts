@@ -92,10 +92,10 @@ export function h2Headers(flat: readonly string[], into: OutgoingHttpHeaders = {
  * The client side of an HTTP/2 response, written on the stream itself: headers are sent with the
  * first body bytes or at the end, so a response with neither body nor trailers is one HEADERS
  * frame that ends the stream (gRPC's trailers-only form), and trailers become a final HEADERS frame
- * (sent when the stream asks for them: 'wantTrailers'). As on HTTP/1.1,
- * trailers go only to a client that sent `TE: trailers` (gRPC clients do): for the others the
- * stream ends with its last DATA frame instead of waiting for trailers, which cost an extra empty
- * DATA frame and a 'wantTrailers' round trip through JS on every response.
+ * (sent when the stream asks for them: 'wantTrailers'). As on HTTP/1.1, trailers go only to a
+ * client that sent `TE: trailers` (gRPC clients do): for the others the stream ends with its last
+ * DATA frame instead of waiting for trailers, which cost an extra empty DATA frame and a
+ * 'wantTrailers' round trip through JS on every response.
  */
 export class H2Response implements ProxyResponse {
   readonly #stream: ServerHttp2Stream;
