@@ -14,8 +14,11 @@ const SOCKET_HWM = 256 * 1024;
 /**
  * Size of the connection's own read buffer. Socket reads land in it (net's `onread`) instead of
  * a fresh 64 KiB buffer per read, which spared a lot of external memory and GC on large bodies.
+ * 128 KiB takes a 64 KiB response with its head in one read: paired runs against 64 KiB gave
+ * +9% req/s at 64 KiB and +12% at 1 MiB (16 KiB: -30%). Pages are only resident once a read
+ * has reached them, so small responses do not pay for the size.
  */
-const READ_BUF = 64 * 1024;
+const READ_BUF = 128 * 1024;
 
 const enum St {
   Connecting,
