@@ -211,10 +211,14 @@ function urlFor(t, protocol, name) {
 /** One measured run (after an optional warm-up), with the target's CPU and RSS sampled meanwhile. */
 async function measure(url, protocol, conns, entry, clkTck, tmp) {
   const base = { tasksetBin: taskset, cpu: LOAD_CPU, url, conns };
-  const once = (seconds) => (protocol === 'h2'
-    ? runH2load({ ...base, h2loadBin: bins.h2load, streams: opts.streams, seconds, logFile: path.join(tmp, 'h2load.log') })
+  const once = (seconds, warmup = false) => (protocol === 'h2'
+    ? runH2load({
+      ...base, h2loadBin: bins.h2load, streams: opts.streams, seconds, logFile: path.join(tmp, 'h2load.log'),
+      // A warm-up by request count (40 per stream, or 5k per second of warm-up), not by duration.
+      requests: warmup ? Math.max(conns * opts.streams * 40, Math.round(seconds * 5000)) : undefined,
+    })
     : runWrk({ ...base, wrkBin: bins.wrk, seconds }));
-  if (opts.warmup > 0) await once(opts.warmup);
+  if (opts.warmup > 0) await once(opts.warmup, true);
   const sampler = entry ? startSampler(entry.child.pid, { clkTck }) : null;
   let r;
   try {
