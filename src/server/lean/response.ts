@@ -254,12 +254,13 @@ export class LeanResponse implements ProxyResponse {
   }
 }
 
-/** Head (latin1) + body (+ trailer bytes) as one writev. */
+/** Did the client send `TE: trailers`? */
 function acceptsTrailers(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 2 && raw[i]!.toLowerCase() === 'te' && /(^|,)\s*trailers\s*(;|,|$)/i.test(raw[i + 1]!)) return true;
   return false;
 }
 
+/** Head (latin1) + body (+ trailer bytes) as one writev. */
 function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
   sock.cork();
   sock.write(pre, 'latin1');
