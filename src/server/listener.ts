@@ -1,3 +1,4 @@
+import { IdleWait } from '../util/idle-wait.js';
 import http from 'node:http';
 import { bind, boundPort } from './bind.js';
 import { AcceptBoost } from './accept-boost.js';
@@ -21,10 +22,10 @@ export class HttpListener {
   #boost: AcceptBoost | undefined;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
+  readonly #idle = new IdleWait();
   readonly #requestDone = () => {
-    if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    if (--this.#inflight === 0) this.#idle.idle();
   };
-  #idleWaiters: Array<() => void> = [];
 
   constructor(config: ListenerConfig, runtime: () => Runtime) {
     this.config = config;
@@ -98,14 +99,7 @@ export class HttpListener {
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
     this.#gate?.closePending();
-    if (this.#inflight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.#idleWaiters.push(r)),
-        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
-      ]);
-      clearTimeout(timer);
-    }
+    if (this.#inflight > 0) await this.#idle.wait(graceMs);
     this.#server.closeAllConnections();
     for (const s of this.#sockets) s.destroy();
     await closed;

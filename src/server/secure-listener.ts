@@ -1,3 +1,4 @@
+import { IdleWait } from '../util/idle-wait.js';
 import { AcceptBoost } from './accept-boost.js';
 import http from 'node:http';
 import https from 'node:https';
@@ -47,9 +48,9 @@ export class SecureListener {
   #gate: ProxyGate | undefined;
   #boost: AcceptBoost | undefined;
   #inflight = 0;
-  #idleWaiters: Array<() => void> = [];
+  readonly #idle = new IdleWait();
   readonly #requestDone = () => {
-    if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    if (--this.#inflight === 0) this.#idle.idle();
   };
 
   constructor(config: ListenerConfig, runtime: () => Runtime, opts: SecureListenerOptions = {}) {
@@ -174,11 +175,7 @@ export class SecureListener {
     const closed = new Promise<void>((r) => server.close(() => r()));
     for (const s of this.#sessions) s.close();
     if ('closeIdleConnections' in server) server.closeIdleConnections();
-    if (this.#inflight > 0 && graceMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise<void>((r) => this.#idleWaiters.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-    }
+    if (this.#inflight > 0 && graceMs > 0) await this.#idle.wait(graceMs);
     for (const s of this.#sessions) s.destroy();
     for (const s of this.#sockets) s.destroy();
     await closed;

@@ -1,3 +1,4 @@
+import { IdleWait } from '../util/idle-wait.js';
 import type { Socket } from 'node:net';
 
 /** How a spliced connection ended. */
@@ -94,7 +95,7 @@ export class Splice {
  */
 export class SpliceSet {
   readonly #all = new Set<Splice>();
-  #waiter: (() => void) | undefined;
+  readonly #idle = new IdleWait();
   #closed = false;
 
   /** A splice that begins after shutdown (its connect was under way) is cut at once. */
@@ -105,7 +106,7 @@ export class SpliceSet {
 
   delete(s: Splice): void {
     this.#all.delete(s);
-    if (this.#all.size === 0) this.#waiter?.();
+    if (this.#all.size === 0) this.#idle.idle();
   }
 
   get size(): number {
@@ -114,14 +115,7 @@ export class SpliceSet {
 
   /** Wait up to `graceMs` for the splices to end by themselves, then cut the rest. */
   async close(graceMs: number): Promise<void> {
-    if (this.#all.size > 0 && graceMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((r) => {
-        this.#waiter = r;
-        timer = setTimeout(r, graceMs);
-      });
-      clearTimeout(timer);
-    }
+    if (this.#all.size > 0 && graceMs > 0) await this.#idle.wait(graceMs);
     this.#closed = true;
     for (const s of [...this.#all]) s.close('shutdown');
   }

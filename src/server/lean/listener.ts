@@ -1,3 +1,4 @@
+import { IdleWait } from '../../util/idle-wait.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
@@ -55,7 +56,7 @@ export class LeanListener {
   readonly #ctx: LeanContext;
   readonly #tickMs: number;
   #tick: NodeJS.Timeout | undefined;
-  #idleWaiter: (() => void) | undefined;
+  readonly #idle = new IdleWait();
 
   constructor(config: ListenerConfig, runtime: () => Runtime, opts: LeanListenerOptions = {}) {
     this.config = config;
@@ -74,7 +75,7 @@ export class LeanListener {
       continueOk,
       gone: (conn) => {
         conns.delete(conn);
-        if (conns.size === 0) this.#wake();
+        if (conns.size === 0) this.#idle.idle();
       },
     };
     if (opts.handle === undefined) this.#ctx.upgrade = (req, socket, head) => serveUpgrade(runtime(), req, socket, head, opts.tls ? 'https' : 'http');
@@ -142,12 +143,6 @@ export class LeanListener {
     this.#tick.unref();
   }
 
-  #wake(): void {
-    const w = this.#idleWaiter;
-    this.#idleWaiter = undefined;
-    w?.();
-  }
-
   /**
    * Stop accepting, close idle connections now, let requests in progress finish within `graceMs`
    * (their responses say `connection: close`), then cut what is left.
@@ -158,14 +153,7 @@ export class LeanListener {
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#gate?.closePending();
     for (const c of [...this.#conns]) c.closeIfIdle();
-    if (this.#conns.size > 0 && graceMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((r) => {
-        this.#idleWaiter = r;
-        timer = setTimeout(r, graceMs);
-      });
-      clearTimeout(timer);
-    }
+    if (this.#conns.size > 0 && graceMs > 0) await this.#idle.wait(graceMs);
     for (const c of this.#conns) c.socket.destroy();
     clearInterval(this.#tick);
     this.#tick = undefined;
