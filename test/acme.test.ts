@@ -15,6 +15,7 @@ import { AcmeManager, type AcmeSettings } from '../src/tls/acme/manager.js';
 import { AcmeStorage } from '../src/tls/acme/storage.js';
 import { Http01Challenges } from '../src/tls/acme/challenges.js';
 import { channels, type LifecycleEvent } from '../src/observability/events.js';
+import { record } from './helpers/raw.js';
 
 /** What a listener's certificate store receives. */
 class Sink {
@@ -114,10 +115,7 @@ test('acme: an unreachable CA is logged and retried; a stored certificate stays 
   first.close();
   await pebble.stop();
 
-  const events: LifecycleEvent[] = [];
-  const onEvent = (m: unknown) => events.push(m as LifecycleEvent);
-  channels.lifecycle.subscribe(onEvent);
-  t.after(() => channels.lifecycle.unsubscribe(onEvent));
+  const events = record<LifecycleEvent>(t, channels.lifecycle);
   // The stored certificate is due for renewal (renew_before longer than its life) and the CA is down:
   // it stays in use and the failure is logged with the retry delay.
   const sink = new Sink();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, simpleConfig, fetchText } from './helpers/gateway.js';
 import { originFor } from './helpers/origin.js';
-import { closer, eventually } from './helpers/raw.js';
+import { closer, eventually, record } from './helpers/raw.js';
 import { startTcpOrigin, talk } from './helpers/tcp.js';
 import { blackhole } from './helpers/blackhole.js';
 import { channels, type AccessRecord, type StreamRecord } from '../src/observability/events.js';
@@ -10,10 +10,7 @@ import { channels, type AccessRecord, type StreamRecord } from '../src/observabi
 test('timeouts.connect: a server that never accepts times out and the request goes to the next one', async (t) => {
   const hole = await blackhole(t);
   const b = await originFor(t, 'b');
-  const recs: AccessRecord[] = [];
-  const fn = (m: unknown) => recs.push(m as AccessRecord);
-  channels.request.subscribe(fn);
-  t.after(() => channels.request.unsubscribe(fn));
+  const recs = record<AccessRecord>(t, channels.request);
   const { gw, url } = await startGateway(simpleConfig([hole, b.address], { timeouts: { connect: '200ms' } }));
   t.after(() => gw.close(0));
   const started = performance.now();
@@ -30,10 +27,7 @@ test('tcp listener: a connect timeout fails over to the next server', async (t) 
   const add = closer(t);
   const hole = await blackhole(t);
   const b = add(await startTcpOrigin('b'));
-  const recs: StreamRecord[] = [];
-  const fn = (m: unknown) => recs.push(m as StreamRecord);
-  channels.stream.subscribe(fn);
-  t.after(() => channels.stream.unsubscribe(fn));
+  const recs = record<StreamRecord>(t, channels.stream);
   const { gw } = await startGateway({
     listeners: [{ name: 'db', address: '127.0.0.1:0', protocol: 'tcp', upstream: 'pg' }],
     upstreams: { pg: { timeouts: { connect: '200ms' }, servers: [{ address: hole }, { address: b.address }] } },

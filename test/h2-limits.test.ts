@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import { originFor } from './helpers/origin.js';
 import { gatewayFor, simpleConfig } from './helpers/gateway.js';
 import { channels } from '../src/observability/events.js';
+import { record } from './helpers/raw.js';
 
 /** An h2c gateway in front of an origin that answers after `delayMs`. */
 async function setup(t: import('node:test').TestContext, limits: Record<string, unknown>, delayMs = 0): Promise<{ url: string; open: () => number; max: () => number }> {
@@ -63,10 +64,7 @@ test('max_header_list_size: a request with a larger header list fails; a normal 
 
 test('rapid reset: a client that cancels streams faster than max_resets_per_second gets GOAWAY ENHANCE_YOUR_CALM', async (t) => {
   const g = await setup(t, { max_resets_per_second: 20 }, 50);
-  const events: Array<{ msg: string }> = [];
-  const sub = (m: unknown) => events.push(m as { msg: string });
-  channels.lifecycle.subscribe(sub);
-  t.after(() => channels.lifecycle.unsubscribe(sub));
+  const events = record<{ msg: string }>(t, channels.lifecycle);
   const s = http2.connect(g.url);
   t.after(() => s.destroy());
   s.on('error', () => {});
@@ -99,10 +97,7 @@ test('an HTTP/2 client that cancels its stream aborts the upstream request (499)
     },
     { streaming: true },
   );
-  const records: Array<{ status: number; code?: string }> = [];
-  const sub = (m: unknown) => records.push(m as { status: number; code?: string });
-  channels.request.subscribe(sub);
-  t.after(() => channels.request.unsubscribe(sub));
+  const records = record<{ status: number; code?: string }>(t, channels.request);
   const url = await gatewayFor(t, { ...simpleConfig([o.address]), listeners: [{ address: '127.0.0.1:0', h2c: true }] });
   const s = http2.connect(url);
   t.after(() => s.destroy());

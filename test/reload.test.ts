@@ -4,6 +4,7 @@ import { startOrigin } from './helpers/origin.js';
 import { startGateway, simpleConfig, fetchText } from './helpers/gateway.js';
 import { ConfigError } from '../src/gateway.js';
 import { channels } from '../src/observability/events.js';
+import { record } from './helpers/raw.js';
 
 test('reload swaps routes and upstreams atomically', async (t) => {
   const a = await startOrigin('a');
@@ -28,10 +29,7 @@ test('an invalid config is refused with every issue and the old one keeps servin
     await gw.close(0);
     await a.close();
   });
-  const seen: unknown[] = [];
-  const sub = (m: unknown) => seen.push(m);
-  channels.reload.subscribe(sub);
-  t.after(() => channels.reload.unsubscribe(sub));
+  const seen = record<unknown>(t, channels.reload);
   await assert.rejects(
     gw.reload({
       listeners: [{ address: '127.0.0.1:0' }],

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startGateway } from './helpers/gateway.js';
-import { closer, eventually } from './helpers/raw.js';
+import { closer, eventually, record } from './helpers/raw.js';
 import { startTcpOrigin, talk } from './helpers/tcp.js';
 import { freePort } from './helpers/ports.js';
 import { deadAddress } from './helpers/origin.js';
@@ -11,11 +11,7 @@ import { validateConfig } from '../src/config/load.js';
 import type { TestContext } from 'node:test';
 
 function recordStreams(t: TestContext): StreamRecord[] {
-  const recs: StreamRecord[] = [];
-  const fn = (m: unknown) => recs.push(m as StreamRecord);
-  channels.stream.subscribe(fn);
-  t.after(() => channels.stream.unsubscribe(fn));
-  return recs;
+  return record<StreamRecord>(t, channels.stream);
 }
 
 function tcpConfig(servers: string[], upstream: Record<string, unknown> = {}, listener: Record<string, unknown> = {}) {

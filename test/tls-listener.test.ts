@@ -9,6 +9,7 @@ import { gatewayFor, simpleConfig, portOf, startGateway, fetchText } from './hel
 import { h2Request, h2Session, servedCertCN } from './helpers/h2.js';
 import { ConfigError, createGateway } from '../src/gateway.js';
 import { channels } from '../src/observability/events.js';
+import { record } from './helpers/raw.js';
 
 let pki: TestPki;
 let a: { cert: string; key: string };
@@ -156,10 +157,7 @@ test('a certificate file that changes on disk is served without a restart; a bad
   const url = await gatewayFor(t, { ...simpleConfig([o.address]), listeners: [{ address: '127.0.0.1:0', tls: { certificates: [live] } }] }, { certPollMs: 20 });
   const port = portOf(url);
   assert.equal(await servedCertCN(port, pki.ca, 'a.example'), 'a');
-  const events: Array<{ msg: string }> = [];
-  const sub = (m: unknown) => events.push(m as { msg: string });
-  channels.lifecycle.subscribe(sub);
-  t.after(() => channels.lifecycle.unsubscribe(sub));
+  const events = record<{ msg: string }>(t, channels.lifecycle);
   writeFileSync(live.key, 'not a key');
   await waitFor(() => events.some((e) => e.msg.startsWith('certificate reload failed')));
   assert.equal(await servedCertCN(port, pki.ca, 'a.example'), 'a', 'the old certificate stays');

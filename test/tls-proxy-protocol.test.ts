@@ -6,6 +6,7 @@ import http2 from 'node:http2';
 import { filePki } from './helpers/certs.js';
 import { originFor } from './helpers/origin.js';
 import { gatewayFor, simpleConfig, portOf } from './helpers/gateway.js';
+import { h2Request } from './helpers/h2.js';
 
 const certs = filePki({ pp: ['DNS:localhost'] });
 const HEADER = 'PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n';
@@ -47,12 +48,7 @@ for (const http2On of [false, true]) {
       const raw = await proxied(portOf(url));
       const s = http2.connect(`https://localhost:${portOf(url)}`, { createConnection: () => tls.connect({ socket: raw, servername: 'localhost', ca: certs.pki.ca, ALPNProtocols: ['h2'] }) });
       t.after(() => s.destroy());
-      await new Promise<void>((resolve, reject) => {
-        const st = s.request({ ':path': '/h2' });
-        st.resume();
-        st.on('end', () => resolve());
-        st.on('error', reject);
-      });
+      await h2Request(s, { ':path': '/h2' });
       assert.equal(o.seen[1]!.headers['x-forwarded-for'], '203.0.113.7');
     }
   });
@@ -64,12 +60,7 @@ test('PROXY protocol on an h2c listener; a connection without the header is refu
   const raw = await proxied(portOf(url));
   const s = http2.connect(url, { createConnection: () => raw });
   t.after(() => s.destroy());
-  await new Promise<void>((resolve, reject) => {
-    const st = s.request({ ':path': '/h2c' });
-    st.resume();
-    st.on('end', () => resolve());
-    st.on('error', reject);
-  });
+  await h2Request(s, { ':path': '/h2c' });
   assert.equal(o.seen[0]!.headers['x-forwarded-for'], '203.0.113.7');
   const bare = http2.connect(url);
   bare.on('error', () => {});

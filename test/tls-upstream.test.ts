@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { makePki, type TestPki } from './helpers/certs.js';
 import { gatewayFor, simpleConfig, fetchText } from './helpers/gateway.js';
-import { channels, type AccessRecord } from '../src/observability/events.js';
+import { channels } from '../src/observability/events.js';
+import { record, recordAccess } from './helpers/raw.js';
 import { dnsFor, noDnsmasq } from './helpers/dnsmasq.js';
 
 let pki: TestPki;
@@ -41,14 +42,6 @@ async function httpsOrigin(t: TestContext, pair: { cert: string; key: string }, 
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function records(t: TestContext): AccessRecord[] {
-  const out: AccessRecord[] = [];
-  const sub = (m: unknown) => out.push(m as AccessRecord);
-  channels.request.subscribe(sub);
-  t.after(() => channels.request.unsubscribe(sub));
-  return out;
-}
-
 test('HTTPS upstream with a private CA; an IP address is verified against the IP SAN, no SNI', async (t) => {
   const addr = await httpsOrigin(t, ip);
   const url = await gatewayFor(t, simpleConfig([addr], { tls: { ca: pki.caPath } }));
@@ -71,11 +64,8 @@ test('server_name is sent as SNI and is the name verified', async (t) => {
 
 test('verification is on by default: an untrusted certificate is a 502 with its own code, logged and counted', async (t) => {
   const addr = await httpsOrigin(t, self);
-  const seen = records(t);
-  const warnings: Array<Record<string, unknown>> = [];
-  const sub = (m: unknown) => warnings.push(m as Record<string, unknown>);
-  channels.lifecycle.subscribe(sub);
-  t.after(() => channels.lifecycle.unsubscribe(sub));
+  const seen = recordAccess(t);
+  const warnings = record<Record<string, unknown>>(t, channels.lifecycle);
   const url = await gatewayFor(t, simpleConfig([addr, { address: addr.replace('127.0.0.1', 'localhost') }], { tls: {} }));
   const r = await fetchText(url);
   assert.equal(r.status, 502);

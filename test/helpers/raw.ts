@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { TestContext } from 'node:test';
+import type { Channel } from 'node:diagnostics_channel';
 import { channels, type AccessRecord } from '../../src/observability/events.js';
 
 /** Anything with an async close (origins, gateways). */
@@ -163,13 +164,18 @@ export class RawConn {
   }
 }
 
+/** Collect what a channel publishes while the test runs. */
+export function record<T>(t: TestContext, ch: Channel): T[] {
+  const recs: T[] = [];
+  const fn = (m: unknown) => recs.push(m as T);
+  ch.subscribe(fn);
+  t.after(() => ch.unsubscribe(fn));
+  return recs;
+}
+
 /** Collect access records published while the test runs. */
 export function recordAccess(t: TestContext): AccessRecord[] {
-  const recs: AccessRecord[] = [];
-  const fn = (m: unknown) => recs.push(m as AccessRecord);
-  channels.request.subscribe(fn);
-  t.after(() => channels.request.unsubscribe(fn));
-  return recs;
+  return record<AccessRecord>(t, channels.request);
 }
 
 /** Poll until `cond` holds or `ms` pass; returns whether it held. */
