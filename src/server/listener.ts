@@ -1,4 +1,3 @@
-import { IdleWait } from '../util/idle-wait.js';
 import http from 'node:http';
 import { bind, boundPort } from './bind.js';
 import { AcceptBoost } from './accept-boost.js';
@@ -10,6 +9,7 @@ import { inviteBody } from '../proxy/route.js';
 import { serveUpgrade } from '../proxy/upgrade.js';
 import { channels } from '../observability/events.js';
 import { ProxyGate, gateServer } from './proxy-gate.js';
+import { IdleWait } from '../util/idle-wait.js';
 
 /**
  * One HTTP/1.1 listener. It reads the current runtime at the start of each request, so a reload

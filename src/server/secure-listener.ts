@@ -1,4 +1,3 @@
-import { IdleWait } from '../util/idle-wait.js';
 import { AcceptBoost } from './accept-boost.js';
 import http from 'node:http';
 import https from 'node:https';
@@ -16,6 +15,7 @@ import { certStoreFor, contextSettings, serverTlsOptions } from '../tls/server-o
 import { LeanListener } from './lean/listener.js';
 import { ProxyGate, gateServer } from './proxy-gate.js';
 import { inheritProxiedEnds } from '../tls/proxied.js';
+import { IdleWait } from '../util/idle-wait.js';
 
 /** Knobs for tests: how often certificate files are polled for changes (ms). */
 export interface SecureListenerOptions {

@@ -1,5 +1,5 @@
-import { IdleWait } from '../util/idle-wait.js';
 import type { Socket } from 'node:net';
+import { IdleWait } from '../util/idle-wait.js';
 
 /** How a spliced connection ended. */
 export type SpliceOutcome = 'closed' | 'idle_timeout' | 'client_error' | 'upstream_error' | 'shutdown';

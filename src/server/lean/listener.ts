@@ -1,4 +1,3 @@
-import { IdleWait } from '../../util/idle-wait.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
@@ -12,6 +11,7 @@ import { ProxyGate, gateServer } from '../proxy-gate.js';
 import { inheritProxiedEnds } from '../../tls/proxied.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
+import { IdleWait } from '../../util/idle-wait.js';
 
 /**
  * Socket buffer before write() asks for backpressure. Node's 16 KiB default pauses the other leg
