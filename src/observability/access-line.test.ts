@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessLine, isoNow } from './access-line.js';
+import { accessLine, isoAt, isoNow } from './access-line.js';
 import type { AccessRecord } from './events.js';
 
 const base: AccessRecord = {
@@ -38,4 +38,14 @@ test('durations keep three decimals and parse back to the same numbers', () => {
 test('a tunnel line carries bytes_in and the outcome', () => {
   const rec = { ...base, status: 101, bytes_in: 42, outcome: 'idle_timeout' };
   assert.deepEqual(JSON.parse(accessLine(rec)), { level: 30, ...rec });
+});
+
+test('isoAt matches Date#toISOString across seconds, days, years and back in time', () => {
+  const starts = [0, 999, 1000, 1_763_700_000_000, 1_763_700_000_999, 1_767_225_599_998, 253_402_300_799_000, -1, -62_198_755_200_000];
+  for (const s of starts) {
+    for (const d of [0, 1, 2, 9, 10, 99, 100, 998, 999, 1000, 1001, 61_000, -1, -1000, -1001]) {
+      const ms = s + d;
+      assert.equal(isoAt(ms), new Date(ms).toISOString(), `at ${ms}`);
+    }
+  }
 });

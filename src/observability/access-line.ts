@@ -27,10 +27,6 @@ export function accessLine(r: AccessRecord): string {
   return s + '}\n';
 }
 
-// Characters that JSON must escape: quote, backslash, controls; lone surrogates are rare enough
-// to leave to JSON.stringify, which the test below the fast path also catches.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /** Milliseconds to 3 decimals through integer formatting (double-to-string is the slow part of a line). */
 function ms(v: number): string {
   if (!(v >= 0 && v < 1e12)) return String(v);
@@ -39,19 +35,45 @@ function ms(v: number): string {
   return `${(us - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
 }
 
+/**
+ * A JSON string. Most values need no escaping: a char loop finds out (cheaper than a regex on
+ * short strings); quote, backslash, controls and any surrogate go through JSON.stringify.
+ */
 function str(v: string): string {
-  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+  }
+  return `"${v}"`;
 }
 
-let lastMs = 0;
+let lastMs = -1;
 let lastIso = '';
+/** The start of the second `prefix` belongs to, and its ISO text up to the '.'. */
+let secondStart = -1;
+let prefix = '';
 
-/** ISO time of now, formatted at most once per millisecond. */
+/**
+ * ISO time of `ms` (as Date#toISOString). Formatting a date is slow: the text up to the seconds is
+ * made once per second, the milliseconds are appended, and the result is kept for the next call
+ * within the same millisecond.
+ */
+export function isoAt(ms: number): string {
+  if (ms === lastMs) return lastIso;
+  lastMs = ms;
+  const frac = ms - secondStart;
+  if (!(frac >= 0 && frac < 1000)) {
+    secondStart = ms - (((ms % 1000) + 1000) % 1000);
+    const iso = new Date(secondStart).toISOString();
+    // Years outside 0000-9999 have a longer form: keep those whole.
+    prefix = iso.length === 24 ? iso.slice(0, 20) : '';
+    if (prefix === '') return (lastIso = new Date(ms).toISOString());
+  } else if (prefix === '') return (lastIso = new Date(ms).toISOString());
+  const f = ms - secondStart;
+  return (lastIso = `${prefix}${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`);
+}
+
+/** ISO time of now. */
 export function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  return lastIso;
+  return isoAt(Date.now());
 }

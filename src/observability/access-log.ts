@@ -31,15 +31,19 @@ export class AccessLog {
   readonly #lines: SonicBoom;
   #buf = Buffer.allocUnsafe(BATCH);
   #len = 0;
+  /** Armed by the first line after it last fired; a batch that fills up is written without touching it. */
   #timer: NodeJS.Timeout | undefined;
-  readonly #flush = () => {
+  readonly #onTimer = () => {
     this.#timer = undefined;
+    this.#flush();
+  };
+  #flush(): void {
     if (this.#len === 0) return;
     const out = this.#buf.subarray(0, this.#len);
     this.#buf = Buffer.allocUnsafe(BATCH);
     this.#len = 0;
     this.#lines.write(out as unknown as string);
-  };
+  }
   #subs: Array<[import('node:diagnostics_channel').Channel, (m: unknown) => void]> = [];
 
   constructor(opts: AccessLogOptions) {
@@ -67,13 +71,12 @@ export class AccessLog {
       }
     }
     this.#len += (this.#buf as Utf8Buffer).utf8Write(line, this.#len);
-    this.#timer ??= setTimeout(this.#flush, 200).unref();
+    this.#timer ??= setTimeout(this.#onTimer, 200).unref();
   }
 
   /** An event line (pino's shape: numeric level first), written at once with what is batched. */
   #event(level: number, fields: object): void {
     this.#append(`${JSON.stringify({ level, ...fields })}\n`);
-    clearTimeout(this.#timer);
     this.#flush();
   }
 
@@ -85,6 +88,7 @@ export class AccessLog {
   /** Unsubscribe and flush what is buffered. */
   close(): void {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#flush();
     try {
       this.#lines.flushSync();
