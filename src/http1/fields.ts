@@ -132,6 +132,11 @@ export const F_CONNECTION = 4;
 export const F_PROXY_CONNECTION = 5;
 export const F_UPGRADE = 6;
 export const F_EXPECT = 7;
+export const F_KEEP_ALIVE = 8;
+export const F_TE = 9;
+export const F_TRAILER = 10;
+export const F_PROXY_AUTHENTICATE = 11;
+export const F_PROXY_AUTHORIZATION = 12;
 
 /** True when buf[s, s + lower.length) equals `lower` ignoring ASCII case (`lower` is lower-case). */
 export function eqLower(buf: Uint8Array, s: number, lower: string): boolean {
@@ -145,13 +150,16 @@ export function eqLower(buf: Uint8Array, s: number, lower: string): boolean {
  */
 export function fieldKind(buf: Uint8Array, s: number, e: number): number {
   switch (e - s) {
+    case 2: return eqLower(buf, s, 'te') ? F_TE : F_OTHER;
     case 4: return eqLower(buf, s, 'host') ? F_HOST : F_OTHER;
     case 6: return eqLower(buf, s, 'expect') ? F_EXPECT : F_OTHER;
-    case 7: return eqLower(buf, s, 'upgrade') ? F_UPGRADE : F_OTHER;
-    case 10: return eqLower(buf, s, 'connection') ? F_CONNECTION : F_OTHER;
+    case 7: return eqLower(buf, s, 'upgrade') ? F_UPGRADE : eqLower(buf, s, 'trailer') ? F_TRAILER : F_OTHER;
+    case 10: return eqLower(buf, s, 'connection') ? F_CONNECTION : eqLower(buf, s, 'keep-alive') ? F_KEEP_ALIVE : F_OTHER;
     case 14: return eqLower(buf, s, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
     case 16: return eqLower(buf, s, 'proxy-connection') ? F_PROXY_CONNECTION : F_OTHER;
     case 17: return eqLower(buf, s, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
+    case 18: return eqLower(buf, s, 'proxy-authenticate') ? F_PROXY_AUTHENTICATE : F_OTHER;
+    case 19: return eqLower(buf, s, 'proxy-authorization') ? F_PROXY_AUTHORIZATION : F_OTHER;
     default: return F_OTHER;
   }
 }
@@ -246,6 +254,31 @@ export function connectionFlags(buf: Uint8Array, vs: number, ve: number, out?: s
     if (out !== undefined) out.push(known ?? text!.slice(s - base!, e - base!).toLowerCase());
   }
   return f;
+}
+
+/** Hop-by-hop fields (RFC 9110 7.6.1, and Proxy-Connection), by {@link fieldKind}: never relayed. */
+export function isHopByHop(kind: number): boolean {
+  return kind === F_CONNECTION || kind === F_KEEP_ALIVE || kind === F_PROXY_CONNECTION || kind === F_TE || kind === F_TRAILER ||
+    kind === F_TRANSFER_ENCODING || kind === F_UPGRADE || kind === F_PROXY_AUTHENTICATE || kind === F_PROXY_AUTHORIZATION;
+}
+
+/**
+ * Flat [name, value, ...] from a head's text, from offset `p` (the first field line) to its blank
+ * line: for a head the scanner has already checked (no bare CR/LF, token names, OWS trimmed here).
+ */
+export function splitFields(text: string, p: number): string[] {
+  const out: string[] = [];
+  for (;;) {
+    const eol = text.indexOf('\r\n', p);
+    if (eol <= p) return out;
+    const colon = text.indexOf(':', p);
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    out.push(text.slice(p, colon), text.slice(vs, ve));
+    p = eol + 2;
+  }
 }
 
 /** The latin1 text of buf[s, e): one native call (latin1Slice when present). */

@@ -20,6 +20,8 @@
  *   bytes to refuse (early), and llhttp can refuse a field line before its CRLF arrives, where we
  *   wait for the line end (late: the head is refused once completed).
  */
+import { splitFields } from './fields.js';
+import { downstreamResponseHeaders } from '../proxy/headers.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -177,6 +179,9 @@ test('response heads agree with llhttp', (t) => {
         const h = ours.head;
         assert.deepEqual([h.status, h.reason, h.versionMinor, h.headers], [m.status, m.reason, m.versionMinor, m.headers], ctx);
         if (keepAliveComparable(raw, m)) assert.equal(h.keepAlive, m.keepAlive, `keepAlive ${ctx}`);
+        // The relayed lines say what the header filter keeps.
+        if (h.passLines !== undefined) assert.deepEqual(splitFields(`${h.passLines}\r\n`, 0), downstreamResponseHeaders(h.headers), `passLines ${ctx}`);
+        else assert.ok(h.connectionTokens.some((x) => x !== 'close' && x !== 'keep-alive' && x !== 'upgrade'), `no passLines ${ctx}`);
         const want = h.noBody ? 'length 0' : h.chunked ? 'chunked' : h.closeDelimited ? 'close' : lengthOf(h.contentLength);
         assert.equal(want, llFraming('response', raw.slice(0, ours.next), clientSkip(method)), `framing ${ctx}`);
         tally.add('accept');

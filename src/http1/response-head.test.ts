@@ -24,10 +24,26 @@ test('200 with Content-Length', () => {
   const s = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
   const r = parse(s);
   assert.equal(r.kind === 'head' && r.next, s.length - 5);
-  assert.deepEqual(head(s), {
+  const h = head(s);
+  assert.deepEqual({ ...h, reason: h.reason, headers: h.headers }, {
     status: 200, reason: 'OK', versionMinor: 1, headers: ['Content-Type', 'text/plain', 'Content-Length', '5'],
     contentLength: 5, chunked: false, closeDelimited: false, noBody: false, keepAlive: true, connectionTokens: [],
+    passLines: 'Content-Type: text/plain\r\nContent-Length: 5\r\n', keepAliveValue: undefined,
   });
+});
+
+test('passLines: the field lines as received, less the hop-by-hop ones', () => {
+  const lines = (fields: string) => head(`HTTP/1.1 200 OK\r\n${fields}\r\n`).passLines;
+  assert.equal(lines(''), '');
+  assert.equal(lines('A:  1 \r\n'), 'A:  1 \r\n');
+  assert.equal(lines('Connection: keep-alive\r\nA: 1\r\n'), 'A: 1\r\n');
+  assert.equal(lines('A: 1\r\nKeep-Alive: timeout=5\r\nB: 2\r\nTE: x\r\nTrailer: y\r\nC: 3\r\nUpgrade: z\r\n'), 'A: 1\r\nB: 2\r\nC: 3\r\n');
+  assert.equal(lines('Proxy-Authenticate: a\r\nPROXY-AUTHORIZATION: b\r\nProxy-Connection: c\r\nTransfer-Encoding: chunked\r\nD: 4\r\n'), 'D: 4\r\n');
+  assert.equal(lines('Connection: close, Upgrade\r\nE: 5\r\n'), 'E: 5\r\n');
+  // Connection naming another field: the caller must filter the decoded headers instead.
+  assert.equal(lines('Connection: x-hop\r\nX-Hop: 1\r\nF: 6\r\n'), undefined);
+  const h = head('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\n\r\n');
+  assert.equal(h.keepAliveValue, 'timeout=5, max=100');
 });
 
 test('body framing by status, method and fields (RFC 9112 6.3)', () => {

@@ -5,19 +5,20 @@
  * and stricter where a lenient read could split or smuggle responses (see fuzz.test.ts).
  */
 import {
-  C_CLOSE, C_KEEP_ALIVE, F_CONNECTION, F_CONTENT_LENGTH, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, FIELD_VALUE, SCAN_BAD,
-  INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, connectionFlags, contentLength, fieldKind, latin1,
-  scan, scanFields, transferCodings, type HeadResult,
+  C_CLOSE, C_KEEP_ALIVE, F_CONNECTION, F_CONTENT_LENGTH, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, FIELD_VALUE,
+  SCAN_BAD, INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, connectionFlags, contentLength, fieldKind,
+  isHopByHop, latin1, scan, scanFields, splitFields, transferCodings, type HeadResult,
 } from './fields.js';
 import type { HeadLimits } from './request-head.js';
 
 /** A parsed response head and its body framing. */
 export interface ResponseHead {
   status: number;
-  reason: string;
+  /** Decoded on first use. */
+  readonly reason: string;
   versionMinor: 0 | 1;
-  /** Flat [name, value, ...]: names as received, values with OWS trimmed. */
-  headers: string[];
+  /** Flat [name, value, ...]: names as received, values with OWS trimmed. Decoded on first use. */
+  readonly headers: string[];
   /** -1 when absent. */
   contentLength: number;
   /** The body is chunked (only when not {@link noBody}). */
@@ -34,6 +35,42 @@ export interface ResponseHead {
   keepAlive: boolean;
   /** Lower-cased elements of Connection, for hop-by-hop stripping. */
   connectionTokens: string[];
+  /**
+   * The field lines a proxy relays, as received with their CRLFs: the head less its hop-by-hop
+   * fields. Undefined when Connection names other fields (the caller filters the headers then).
+   */
+  passLines: string | undefined;
+  /** The value of the first Keep-Alive field, if any. */
+  keepAliveValue: string | undefined;
+}
+
+/** A head whose headers and reason phrase are sliced from its text only when asked for. */
+class ParsedResponseHead implements ResponseHead {
+  #headers: string[] | undefined = undefined;
+  readonly #text: string;
+  /** Offsets in #text: reason phrase start and end, first field line. */
+  readonly #rs: number;
+  readonly #re: number;
+  readonly #fs: number;
+  constructor(
+    text: string, rs: number, re: number, fs: number,
+    readonly status: number, readonly versionMinor: 0 | 1, readonly contentLength: number, readonly chunked: boolean,
+    readonly closeDelimited: boolean, readonly noBody: boolean, readonly keepAlive: boolean, readonly connectionTokens: string[],
+    readonly passLines: string | undefined, readonly keepAliveValue: string | undefined,
+  ) {
+    this.#text = text;
+    this.#rs = rs;
+    this.#re = re;
+    this.#fs = fs;
+  }
+
+  get reason(): string {
+    return this.#text.slice(this.#rs, this.#re);
+  }
+
+  get headers(): string[] {
+    return (this.#headers ??= splitFields(this.#text, this.#fs));
+  }
 }
 
 /** A response the proxy must not relay (answer 502 and drop the upstream connection). */
@@ -43,6 +80,12 @@ export interface ResponseHeadError {
 }
 
 export type ResponseHeadResult = HeadResult<ResponseHead, ResponseHeadError>;
+
+/** Does Connection name a field beyond the hop-by-hop ones (which are dropped anyway)? */
+function namesOthers(tokens: readonly string[]): boolean {
+  for (const t of tokens) if (t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') return true;
+  return false;
+}
 
 function fail(reason: string): ResponseHeadError {
   return { kind: 'error', reason };
@@ -105,19 +148,28 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
   const text = partial ? '' : latin1(buf, ls, next);
   const n = scan.count;
   const offs = scan.offs;
-  const headers = new Array<string>(partial ? 0 : 2 * n);
   let cl = -1;
   let teLine = -1;
   let chunkedSeen = false;
   let conn = 0;
   const tokens: string[] = [];
+  // Relayed lines: runs of non-hop-by-hop lines, [run, i) in text offsets.
+  let pass = '';
+  let run = -1;
+  let keepAliveValue: string | undefined;
   for (let i = 0, k = 0; i < n; i++, k += 5) {
     const ns = offs[k]!, ne = offs[k + 1]!, vs = offs[k + 2]!, ve = offs[k + 3]!;
-    if (!partial) {
-      headers[2 * i] = text.slice(ns - ls, ne - ls);
-      headers[2 * i + 1] = text.slice(vs - ls, ve - ls);
+    const kind = fieldKind(buf, ns, ne);
+    if (!isHopByHop(kind)) {
+      if (run < 0) run = ns - ls;
+    } else if (run >= 0) {
+      if (!partial) pass += text.slice(run, ns - ls);
+      run = -1;
     }
-    switch (fieldKind(buf, ns, ne)) {
+    switch (kind) {
+      case F_KEEP_ALIVE:
+        if (!partial && keepAliveValue === undefined) keepAliveValue = text.slice(vs - ls, ve - ls);
+        break;
       case F_CONTENT_LENGTH:
         if (cl >= 0) return fail('duplicate Content-Length');
         cl = contentLength(buf, vs, ve, offs[k + 4]!);
@@ -142,6 +194,8 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
     if (minor === 0) return fail('Transfer-Encoding in an HTTP/1.0 response');
   }
   if (partial) return INCOMPLETE;
+  // The blank line ends the last run.
+  if (run >= 0) pass += text.slice(run, next - 2 - ls);
   const tunnel = requestMethod === 'CONNECT' && status >= 200 && status < 300;
   const noBody = requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304 || tunnel;
   // Like llhttp, a response that would be close-delimited but for the request method (HEAD) ends
@@ -149,17 +203,10 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
   const lengthless = teLine !== TE_CHUNKED_LAST && cl < 0 && status >= 200 && status !== 204 && status !== 304;
   const chunked = !noBody && teLine === TE_CHUNKED_LAST;
   const closeDelimited = !noBody && !chunked && (teLine >= 0 || cl < 0);
-  const head: ResponseHead = {
-    status,
-    reason: text.slice(rs - ls, re - ls),
-    versionMinor: minor,
-    headers,
-    contentLength: cl,
-    chunked,
-    closeDelimited,
-    noBody,
-    keepAlive: !lengthless && !tunnel && (minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE),
-    connectionTokens: tokens,
-  };
+  const keepAlive = !lengthless && !tunnel && (minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE);
+  const head = new ParsedResponseHead(
+    text, rs - ls, re - ls, re + 2 - ls, status, minor, cl, chunked, closeDelimited, noBody, keepAlive, tokens,
+    namesOthers(tokens) ? undefined : pass, keepAliveValue,
+  );
   return { kind: 'head', head, next };
 }

@@ -1,4 +1,4 @@
-import type { ProxyResponse, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from './exchange.js';
+import type { ProxyResponse, RelayHead, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from './exchange.js';
 import { HeadwaterError } from '../errors.js';
 import { classify, type Failure } from './classify.js';
 import { downstreamResponseHeaders } from './headers.js';
@@ -91,7 +91,7 @@ export class Attempt implements UpstreamHandler {
     }
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, _statusText?: string, head?: RelayHead): boolean {
     if (statusCode < 200) return true; // 1xx interim responses are not forwarded (101 is an upgrade)
     if (this.#headerTimer !== undefined) clearTimeout(this.#headerTimer);
     this.status = statusCode;
@@ -102,9 +102,15 @@ export class Attempt implements UpstreamHandler {
       return false;
     }
     this.#resume = resume;
-    const headers = downstreamResponseHeaders(rawHeaders);
-    if (this.#owner.setCookie !== undefined) headers.push('set-cookie', this.#owner.setCookie);
-    this.#owner.res.writeHead(statusCode, headers);
+    const res = this.#owner.res;
+    const cookie = this.#owner.setCookie;
+    if (head !== undefined && head.passLines !== undefined && res.writeHeadLines !== undefined) {
+      res.writeHeadLines(statusCode, head.passLines, head.contentLength, cookie);
+    } else {
+      const headers = downstreamResponseHeaders(head !== undefined ? head.headers : rawHeaders);
+      if (cookie !== undefined) headers.push('set-cookie', cookie);
+      res.writeHead(statusCode, headers);
+    }
     this.committed = true;
     return true;
   }

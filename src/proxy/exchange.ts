@@ -39,6 +39,12 @@ export interface ProxyResponse {
   readonly writableFinished: boolean;
   writeHead(status: number, headers: string[]): unknown;
   /**
+   * writeHead from a relayed upstream head's field lines as received (CRLF-ended, hop-by-hop
+   * ones left out), its declared length (-1: none) and a Set-Cookie to add. The lean HTTP/1.1
+   * response has it: a byte-for-byte head needs no header array.
+   */
+  writeHeadLines?(status: number, lines: string, contentLength: number, setCookie?: string): unknown;
+  /**
    * false asks the caller to wait for 'drain'. The lean response also returns false while it
    * still refers to `chunk` (not yet handed to the kernel), and emits 'drain' once it no longer does.
    */
@@ -79,7 +85,11 @@ export interface UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** The request head and body have been written. */
   onRequestSent?(): void;
-  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean;
+  /**
+   * The lean transport passes its parsed `head` and leaves rawHeaders empty and statusText '':
+   * the head decodes its headers only when asked, and carries the lines to relay as they are.
+   */
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string, head?: RelayHead): boolean;
   /**
    * Body bytes. The lean transport passes a view into its read buffer, valid only until the
    * next read: returning true says the handler is done with it (copied it, or the kernel has
@@ -88,6 +98,16 @@ export interface UpstreamHandler {
   onData(chunk: Buffer): boolean;
   onComplete(trailers: unknown): void;
   onError(err: Error): void;
+}
+
+/** A response head as the lean transport hands it over (see ResponseHead). */
+export interface RelayHead {
+  /** Flat [name, value, ...], decoded on first use. */
+  readonly headers: string[];
+  /** The field lines to relay as they are, when no Connection token names another field. */
+  readonly passLines: string | undefined;
+  /** -1 when absent. */
+  readonly contentLength: number;
 }
 
 /** A connection pool to one upstream server. */

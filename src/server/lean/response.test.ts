@@ -39,6 +39,16 @@ const framed: Handler = (req, res) => {
       res.end();
       return;
     }
+    case '/lines':
+      res.writeHeadLines(200, 'Content-Length: 5\r\nx-a:  1 \r\n', 5, 'sid=1');
+      res.write(Buffer.from('hello'));
+      res.end();
+      return;
+    case '/lines-chunked':
+      res.writeHeadLines(201, 'x-b: 2\r\n', -1);
+      res.write(Buffer.from('hi'));
+      res.end();
+      return;
     case '/short':
       res.writeHead(200, ['content-length', '10']);
       res.write(Buffer.from('abc'));
@@ -65,6 +75,20 @@ test('Content-Length given: kept, no chunking, connection stays open', async (t)
   await c.write('GET /cl HTTP/1.1\r\nHost: h\r\n\r\n');
   assert.equal(count(await c.until((s) => count(s) === 2 && s.endsWith('hello'))), 2);
   assert.equal(c.closed, false);
+});
+
+test('writeHeadLines relays field lines as given, adds Set-Cookie, and frames like writeHead', async (t) => {
+  const { port } = await listen(t, framed);
+  const c = await Client.open(t, port);
+  await c.write('GET /lines HTTP/1.1\r\nHost: h\r\n\r\nGET /lines-chunked HTTP/1.1\r\nHost: h\r\n\r\n');
+  const text = await c.until((s) => s.endsWith('0\r\n\r\n'));
+  assert.equal(
+    text,
+    'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nx-a:  1 \r\nset-cookie: sid=1\r\n\r\nhello' +
+      'HTTP/1.1 201 Created\r\nx-b: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n',
+  );
+  await c.write('GET /lines HTTP/1.0\r\n\r\n');
+  assert.match(await c.closedText(), /\r\nset-cookie: sid=1\r\nconnection: close\r\n\r\nhello$/);
 });
 
 test('no length on HTTP/1.1: chunked, empty writes skipped, last-chunk at end', async (t) => {

@@ -84,10 +84,8 @@ export class LeanResponse implements ProxyResponse {
 
   writeHead(status: number, headers: string[]): this {
     if (this.#sent || this.#destroyed) return this;
-    this.#sent = true;
-    const req = this.#req;
     let s = statusLine(status);
-    let declared: string | undefined;
+    let declared: number | undefined;
     let close = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
@@ -99,13 +97,32 @@ export class LeanResponse implements ProxyResponse {
         continue;
       }
       if (n === 17 && name.toLowerCase() === 'transfer-encoding') continue;
-      if (n === 14 && declared === undefined && name.toLowerCase() === 'content-length') declared = value;
+      if (n === 14 && declared === undefined && name.toLowerCase() === 'content-length') declared = Number(value);
       s += name + ': ' + value + '\r\n';
     }
+    return this.#frame(status, s, declared, close);
+  }
+
+  /**
+   * writeHead for a relayed upstream head: `lines` are its field lines as received (CRLF-ended,
+   * hop-by-hop ones already left out), `contentLength` its declared length (-1 when none), and
+   * `setCookie` a field to add.
+   */
+  writeHeadLines(status: number, lines: string, contentLength: number, setCookie?: string): this {
+    if (this.#sent || this.#destroyed) return this;
+    let s = statusLine(status) + lines;
+    if (setCookie !== undefined) s += 'set-cookie: ' + setCookie + '\r\n';
+    return this.#frame(status, s, contentLength < 0 ? undefined : contentLength, false);
+  }
+
+  /** Framing and connection fields after the head `s` (status line and fields so far). */
+  #frame(status: number, s: string, declared: number | undefined, close: boolean): this {
+    this.#sent = true;
+    const req = this.#req;
     if (req.method === 'HEAD' || status < 200 || status === 204 || status === 304) this.#framing = F_NONE;
     else if (declared !== undefined) {
       this.#framing = F_LENGTH;
-      this.#declared = Number(declared);
+      this.#declared = declared;
     } else if (req.httpVersionMinor === 1) {
       this.#framing = F_CHUNKED;
       s += 'transfer-encoding: chunked\r\n';

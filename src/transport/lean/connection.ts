@@ -20,6 +20,9 @@ const SOCKET_HWM = 256 * 1024;
  */
 const READ_BUF = 128 * 1024;
 
+/** rawHeaders for onHeaders: the handler reads them from the head it is given. */
+const NO_FIELDS: string[] = [];
+
 const enum St {
   Connecting,
   Idle,
@@ -248,7 +251,7 @@ export class UpstreamConnection {
         continue; // interim responses are not relayed
       }
       if (!h.keepAlive) this.#keepAlive = false;
-      else this.#idleLimit = keepAliveHint(h.headers);
+      else this.#idleLimit = h.keepAliveValue !== undefined ? keepAliveHint(h.keepAliveValue) : 0;
       if (h.noBody) this.#framing = Framing.Length, (this.#remaining = 0);
       else if (h.chunked) {
         this.#framing = Framing.Chunked;
@@ -263,7 +266,7 @@ export class UpstreamConnection {
       this.#st = St.Body;
       this.#timeout(this.#opts.bodyTimeout);
       const handler = this.#handler!;
-      if (handler.onHeaders(h.status, h.headers, this.#resume, h.reason) === false) this.#pause();
+      if (handler.onHeaders(h.status, NO_FIELDS, this.#resume, '', h) === false) this.#pause();
       if (this.#handler !== handler || this.#st !== St.Body) return; // aborted in onHeaders
       this.#body(buf, r.next, buf.length);
       return;

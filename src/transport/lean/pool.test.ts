@@ -49,7 +49,7 @@ function send(p: LeanPool, method = 'GET', body: Buffer | null = null): Promise<
     const out: Outcome = { body: '' };
     const h: UpstreamHandler = {
       onConnect() {},
-      onHeaders(status, headers) { out.status = status; out.headers = headers as string[]; return true; },
+      onHeaders(status, _raw, _resume, _text, head) { out.status = status; out.headers = head!.headers; return true; },
       onData(c) { out.body += c.toString('latin1'); return true; },
       onComplete() { resolve(out); },
       onError(err) { out.error = err as NodeJS.ErrnoException; resolve(out); },

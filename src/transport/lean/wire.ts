@@ -58,13 +58,9 @@ export function transportError(message: string, code: string): Error {
  * The server's `Keep-Alive: timeout=N` in ms, less a second so we never reuse a connection the
  * server is about to close (undici does the same); 0 when absent.
  */
-export function keepAliveHint(h: readonly string[]): number {
-  for (let i = 0; i < h.length; i += 2) {
-    if (h[i]!.length !== 10 || h[i]!.toLowerCase() !== 'keep-alive') continue;
-    const m = /timeout\s*=\s*(\d+)/i.exec(h[i + 1]!);
-    if (m) return Math.max(Number(m[1]) * 1000 - 1000, 1);
-  }
-  return 0;
+export function keepAliveHint(value: string): number {
+  const m = /timeout\s*=\s*(\d+)/i.exec(value);
+  return m ? Math.max(Number(m[1]) * 1000 - 1000, 1) : 0;
 }
 
 /** The head for a streamed body: chunked unless the client gave a Content-Length. */
