@@ -137,6 +137,10 @@ export const F_TE = 9;
 export const F_TRAILER = 10;
 export const F_PROXY_AUTHENTICATE = 11;
 export const F_PROXY_AUTHORIZATION = 12;
+export const F_FORWARDED = 13;
+export const F_X_FORWARDED_FOR = 14;
+export const F_X_FORWARDED_HOST = 15;
+export const F_X_FORWARDED_PROTO = 16;
 
 /** True when buf[s, s + lower.length) equals `lower` ignoring ASCII case (`lower` is lower-case). */
 export function eqLower(buf: Uint8Array, s: number, lower: string): boolean {
@@ -155,9 +159,11 @@ export function fieldKind(buf: Uint8Array, s: number, e: number): number {
     case 6: return eqLower(buf, s, 'expect') ? F_EXPECT : F_OTHER;
     case 7: return eqLower(buf, s, 'upgrade') ? F_UPGRADE : eqLower(buf, s, 'trailer') ? F_TRAILER : F_OTHER;
     case 10: return eqLower(buf, s, 'connection') ? F_CONNECTION : eqLower(buf, s, 'keep-alive') ? F_KEEP_ALIVE : F_OTHER;
+    case 9: return eqLower(buf, s, 'forwarded') ? F_FORWARDED : F_OTHER;
     case 14: return eqLower(buf, s, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
-    case 16: return eqLower(buf, s, 'proxy-connection') ? F_PROXY_CONNECTION : F_OTHER;
-    case 17: return eqLower(buf, s, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
+    case 15: return eqLower(buf, s, 'x-forwarded-for') ? F_X_FORWARDED_FOR : F_OTHER;
+    case 16: return eqLower(buf, s, 'proxy-connection') ? F_PROXY_CONNECTION : eqLower(buf, s, 'x-forwarded-host') ? F_X_FORWARDED_HOST : F_OTHER;
+    case 17: return eqLower(buf, s, 'transfer-encoding') ? F_TRANSFER_ENCODING : eqLower(buf, s, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : F_OTHER;
     case 18: return eqLower(buf, s, 'proxy-authenticate') ? F_PROXY_AUTHENTICATE : F_OTHER;
     case 19: return eqLower(buf, s, 'proxy-authorization') ? F_PROXY_AUTHORIZATION : F_OTHER;
     default: return F_OTHER;
@@ -260,6 +266,15 @@ export function connectionFlags(buf: Uint8Array, vs: number, ve: number, out?: s
 export function isHopByHop(kind: number): boolean {
   return kind === F_CONNECTION || kind === F_KEEP_ALIVE || kind === F_PROXY_CONNECTION || kind === F_TE || kind === F_TRAILER ||
     kind === F_TRANSFER_ENCODING || kind === F_UPGRADE || kind === F_PROXY_AUTHENTICATE || kind === F_PROXY_AUTHORIZATION;
+}
+
+/** Names of hop-by-hop fields, as Connection tokens (lower-case). */
+const HOP_NAMES = new Set(['close', 'keep-alive', 'upgrade', 'connection', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'proxy-authenticate', 'proxy-authorization']);
+
+/** Do Connection's tokens name a field other than the hop-by-hop ones (which are dropped anyway)? */
+export function namesOtherFields(tokens: readonly string[]): boolean {
+  for (let i = 0; i < tokens.length; i++) if (!HOP_NAMES.has(tokens[i]!)) return true;
+  return false;
 }
 
 /**

@@ -58,13 +58,27 @@ const fieldValue = fc.string({ unit: valueChars, maxLength: 24 });
 const SPECIAL_VALUES: Record<string, string[]> = {
   'Content-Length': ['0', '5', '42', '005', '', ' 7 ', '1\t', '+1', '-1', '1,1', '1 1', '0x10', '9007199254740991', '9007199254740992', '99999999999999999999999'],
   'Transfer-Encoding': ['chunked', 'Chunked', 'gzip, chunked', 'chunked, gzip', 'chunked,', ',chunked', 'gzip,,chunked', 'chunked, chunked', 'identity', '', ' ', 'chunked\t', 'chunked ', 'xchunked', 'gzip'],
-  Connection: ['close', 'keep-alive', 'Keep-Alive', 'upgrade', 'Upgrade, HTTP2-Settings', 'close, keep-alive', 'x, close', 'closed', 'close\t', 'te', ''],
+  Connection: ['close', 'keep-alive', 'Keep-Alive', 'upgrade', 'Upgrade, HTTP2-Settings', 'close, keep-alive', 'x, close', 'closed', 'close\t', 'te', '', 'TE, keep-alive', 'x-other', 'x-forwarded-for'],
   'Proxy-Connection': ['close', 'keep-alive'],
   Upgrade: ['websocket', 'h2c', ''],
   Expect: ['100-continue', '100-Continue', 'nope'],
   Host: ['example.com', 'a:8080', '[::1]:443', '', 'a b', 'u@h', 'a/b', 'h:x', '[::1'],
+  // Fields a proxy drops or rewrites (hop-by-hop, forwarding).
+  'Keep-Alive': ['timeout=5', 'timeout=5, max=100', ''],
+  TE: ['trailers', 'gzip'],
+  Trailer: ['x-t'],
+  'Proxy-Authorization': ['Basic eA=='],
+  'Proxy-Authenticate': ['Basic'],
+  'X-Forwarded-For': ['1.1.1.1', ' 2.2.2.2 ', '1.1.1.1, 3.3.3.3', ''],
+  'X-Forwarded-Host': ['a.example', ''],
+  'X-Forwarded-Proto': ['https', 'http'],
+  Forwarded: ['for=1.1.1.1', 'for="[::1]";proto=https'],
+  'X-Other': ['x'],
 };
-const specialName = fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Connection', 'Proxy-Connection', 'Upgrade', 'Expect', 'Host');
+const specialName = fc.constantFrom(
+  'Content-Length', 'Transfer-Encoding', 'Connection', 'Proxy-Connection', 'Upgrade', 'Expect', 'Host', 'Keep-Alive', 'TE', 'Trailer',
+  'Proxy-Authorization', 'Proxy-Authenticate', 'X-Forwarded-For', 'X-Forwarded-Host', 'X-Forwarded-Proto', 'Forwarded', 'X-Other',
+);
 const nameCase = (n: string, mode: number): string => (mode === 1 ? n.toLowerCase() : mode === 2 ? n.toUpperCase() : n);
 
 const field: fc.Arbitrary<string> = fc.oneof(

@@ -21,7 +21,7 @@
  *   wait for the line end (late: the head is refused once completed).
  */
 import { splitFields } from './fields.js';
-import { downstreamResponseHeaders } from '../proxy/headers.js';
+import { downstreamResponseHeaders, upstreamLines, upstreamRequestHeaders } from '../proxy/headers.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -143,6 +143,12 @@ test('request heads agree with llhttp', (t) => {
         }
         // Node frames no body for Upgrade or CONNECT requests: it hands the socket over.
         if (!m.upgrade) assert.equal(h.chunked ? 'chunked' : lengthOf(h.contentLength), llFraming('request', raw.slice(0, ours.next)), `framing ${ctx}`);
+        // Lines passed on as received say what the upstream header rewrite makes of the fields.
+        if (h.passLines !== undefined) {
+          const info = { clientIp: '10.0.0.1', proto: 'http' as const, host: h.host, upstreamHost: 'up:1', rfc7239: false };
+          assert.deepEqual(splitFields(`${upstreamLines(h.passLines, h.forwardedFor, info)}\r\n`, 0), upstreamRequestHeaders(h.headers, info), `passLines ${ctx}`);
+          tally.add('relay');
+        }
         tally.add('accept');
       } else if (ours.kind === 'error' && ll.kind === 'accept') {
         const d = REQUEST_DIFFERENCES.find((x) => x.reasons.includes(ours.reason) && x.applies({ raw, m: ll.m }));

@@ -22,12 +22,29 @@ test('a curl-like GET', () => {
   assert.equal(r.kind, 'head');
   if (r.kind !== 'head') return;
   assert.equal(r.next, CURL.length);
-  assert.deepEqual(r.head, {
+  assert.deepEqual({ ...r.head, headers: r.head.headers }, {
     method: 'GET', target: '/api/v1/items?id=1', versionMinor: 1,
     headers: ['Host', 'example.com:8080', 'User-Agent', 'curl/8.5.0', 'Accept', '*/*'],
-    contentLength: -1, chunked: false, keepAlive: true, expectContinue: false, upgrade: false,
-    host: 'example.com:8080', connectionTokens: [],
+    contentLength: -1, chunked: false, expect: false, keepAlive: true, expectContinue: false, upgrade: false,
+    host: 'example.com:8080', connectionTokens: [], passLines: 'User-Agent: curl/8.5.0\r\nAccept: */*\r\n', forwardedFor: undefined,
   });
+});
+
+test('passLines: the lines passed on as received; none for a body, Forwarded or a Connection-named field', () => {
+  const lines = (fields: string) => head(`GET / HTTP/1.1\r\nHost: a\r\n${fields}\r\n`).passLines;
+  assert.equal(lines(''), '');
+  assert.equal(lines('A:  1 \r\nExpect: x\r\nB: 2\r\n'), 'A:  1 \r\nB: 2\r\n');
+  assert.equal(lines('X-Forwarded-For: 1.1.1.1\r\nX-Forwarded-Host: h\r\nX-Forwarded-Proto: https\r\nC: 3\r\n'), 'C: 3\r\n');
+  assert.equal(lines('Connection: keep-alive, TE\r\nTE: trailers\r\nKeep-Alive: 5\r\nD: 4\r\n'), 'D: 4\r\n');
+  assert.equal(lines('Content-Length: 0\r\n'), undefined);
+  assert.equal(lines('Content-Length: 2\r\n'), undefined);
+  assert.equal(lines('Transfer-Encoding: chunked\r\n'), undefined);
+  assert.equal(lines('Forwarded: for=1.1.1.1\r\n'), undefined);
+  assert.equal(lines('Connection: x-hop\r\nX-Hop: 1\r\n'), undefined);
+  const h = head('GET / HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1\r\nHost: a\r\nx-forwarded-for:  2.2.2.2 \r\nExpect: 100-continue\r\n\r\n');
+  assert.equal(h.forwardedFor, '1.1.1.1, 2.2.2.2');
+  assert.equal(h.expect, true);
+  assert.equal(h.expectContinue, true);
 });
 
 test('names as received, values OWS-trimmed, inner HTAB and obs-text kept, empty values', () => {

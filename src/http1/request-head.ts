@@ -6,9 +6,10 @@
  * It works on Buffer offsets with table lookups and decodes the head to latin1 once.
  */
 import {
-  AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_PROXY_CONNECTION,
-  F_TRANSFER_ENCODING, F_UPGRADE, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST,
-  TE_CHUNKED_NOT_LAST, TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, latin1, scan,
+  AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_FORWARDED, F_HOST, F_OTHER,
+  F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST,
+  TE_CHUNKED_NOT_LAST, TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, latin1, namesOtherFields, scan,
+  splitFields,
   scanFields, transferCodings, type HeadResult,
 } from './fields.js';
 
@@ -23,11 +24,13 @@ export interface RequestHead {
   method: string;
   target: string;
   versionMinor: 0 | 1;
-  /** Flat [name, value, ...]: names as received, values with OWS trimmed. */
-  headers: string[];
+  /** Flat [name, value, ...]: names as received, values with OWS trimmed. Decoded on first use. */
+  readonly headers: string[];
   /** -1 when absent. */
   contentLength: number;
   chunked: boolean;
+  /** There is an Expect field (whatever its value). */
+  expect: boolean;
   /** Whether the client connection may carry another request (HTTP version and Connection tokens). */
   keepAlive: boolean;
   expectContinue: boolean;
@@ -36,6 +39,35 @@ export interface RequestHead {
   host: string | undefined;
   /** Lower-cased elements of Connection, for hop-by-hop stripping. */
   connectionTokens: string[];
+  /**
+   * For a request without a body: the field lines a proxy passes on as received (CRLF-ended),
+   * less the hop-by-hop ones, Host, Expect and X-Forwarded-For/-Host/-Proto, which it writes
+   * itself. Undefined when there is a body, a Forwarded field, or Connection names another field.
+   */
+  passLines: string | undefined;
+  /** The X-Forwarded-For values, joined with ", " (undefined when there are none). */
+  forwardedFor: string | undefined;
+}
+
+/** A request head whose header array is sliced from its text only when asked for. */
+class ParsedRequestHead implements RequestHead {
+  #headers: string[] | undefined = undefined;
+  readonly #text: string;
+  /** Offset of the first field line in #text. */
+  readonly #fs: number;
+  constructor(
+    text: string, fs: number, readonly method: string, readonly target: string, readonly versionMinor: 0 | 1,
+    readonly contentLength: number, readonly chunked: boolean, readonly expect: boolean, readonly keepAlive: boolean,
+    readonly expectContinue: boolean, readonly upgrade: boolean, readonly host: string | undefined,
+    readonly connectionTokens: string[], readonly passLines: string | undefined, readonly forwardedFor: string | undefined,
+  ) {
+    this.#text = text;
+    this.#fs = fs;
+  }
+
+  get headers(): string[] {
+    return (this.#headers ??= splitFields(this.#text, this.#fs));
+  }
 }
 
 /** Request refusal: the status to answer with before closing the connection. */
@@ -151,11 +183,11 @@ function parse(buf: Buffer, start: number, end: number, maxHeaders: number): Req
     if (r !== undefined) return r;
   }
   const q = scanFields(buf, p + 10, end, maxHeaders);
-  if (q >= 0) return build(buf, ls, q, method, ts, te, minor as 0 | 1);
+  if (q >= 0) return build(buf, ls, q, method, ts, te, minor as 0 | 1, p + 10);
   // Otherwise the complete field lines so far get the checks llhttp makes per line (Content-Length,
   // Transfer-Encoding): a head is refused without waiting for its end, and for the first fault in
   // byte order however its bytes were split.
-  const early = build(buf, ls, -1, method, ts, te, minor as 0 | 1);
+  const early = build(buf, ls, -1, method, ts, te, minor as 0 | 1, p + 10);
   if (early.kind === 'error' || q === SCAN_INCOMPLETE) return early;
   return q === SCAN_BAD ? fail(400, scan.reason) : fail(431, 'too many header fields');
 }
@@ -172,12 +204,11 @@ function version(buf: Buffer, p: number, end: number): RequestHeadResult | undef
 }
 
 /** Checks the scanned fields and makes the head; with next = -1, only the per-line checks. */
-function build(buf: Buffer, ls: number, next: number, method: string, ts: number, te: number, minor: 0 | 1): RequestHeadResult {
+function build(buf: Buffer, ls: number, next: number, method: string, ts: number, te: number, minor: 0 | 1, fs: number): RequestHeadResult {
   const partial = next < 0;
   const text = partial ? '' : latin1(buf, ls, next);
   const n = scan.count;
   const offs = scan.offs;
-  const headers = new Array<string>(partial ? 0 : 2 * n);
   let cl = -1;
   let teLine = -1;
   let chunkedSeen = false;
@@ -186,19 +217,36 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
   let conn = 0;
   let upgradeField = false;
   let expectContinue = false;
+  let expect = false;
+  let forwarded = false;
+  let forwardedFor: string | undefined;
   const tokens: string[] = [];
+  // Passed-on lines: runs of lines the proxy does not drop or rewrite, [run, i) in text offsets.
+  let pass = '';
+  let run = -1;
   for (let i = 0, k = 0; i < n; i++, k += 5) {
     const ns = offs[k]!, ne = offs[k + 1]!, vs = offs[k + 2]!, ve = offs[k + 3]!;
-    const value = partial ? '' : text.slice(vs - ls, ve - ls);
-    if (!partial) {
-      headers[2 * i] = text.slice(ns - ls, ne - ls);
-      headers[2 * i + 1] = value;
+    const kind = fieldKind(buf, ns, ne);
+    if (kind === F_OTHER || kind === F_CONTENT_LENGTH || kind === F_FORWARDED) {
+      if (run < 0) run = ns - ls;
+    } else if (run >= 0) {
+      if (!partial) pass += text.slice(run, ns - ls);
+      run = -1;
     }
-    switch (fieldKind(buf, ns, ne)) {
+    switch (kind) {
       case F_HOST:
         if (++hosts > 1) return fail(400, 'more than one Host');
         if (!validHost(buf, vs, ve, false)) return fail(400, 'invalid Host');
-        host = value;
+        if (!partial) host = text.slice(vs - ls, ve - ls);
+        break;
+      case F_X_FORWARDED_FOR:
+        if (!partial) {
+          const v = text.slice(vs - ls, ve - ls);
+          forwardedFor = forwardedFor === undefined ? v : `${forwardedFor}, ${v}`;
+        }
+        break;
+      case F_FORWARDED:
+        forwarded = true;
         break;
       case F_CONTENT_LENGTH:
         if (cl >= 0) return fail(400, 'duplicate Content-Length');
@@ -221,6 +269,7 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
         if (ve > vs) upgradeField = true;
         break;
       case F_EXPECT:
+        expect = true;
         if (ve - vs === 12 && eqLower(buf, vs, '100-continue')) expectContinue = true;
         break;
     }
@@ -233,18 +282,13 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
   }
   if (partial) return INCOMPLETE;
   if (hosts === 0 && minor === 1) return fail(400, 'missing Host');
-  const head: RequestHead = {
-    method,
-    target: text.slice(ts - ls, te - ls),
-    versionMinor: minor,
-    headers,
-    contentLength: cl,
-    chunked: teLine >= 0,
-    keepAlive: minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE,
-    expectContinue,
-    upgrade: upgradeField && (conn & C_UPGRADE) !== 0,
-    host,
-    connectionTokens: tokens,
-  };
+  // The blank line ends the last run.
+  if (run >= 0) pass += text.slice(run, next - 2 - ls);
+  const relay = cl < 0 && teLine < 0 && !forwarded && !namesOtherFields(tokens);
+  const head = new ParsedRequestHead(
+    text, fs - ls, method, text.slice(ts - ls, te - ls), minor, cl, teLine >= 0, expect,
+    minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE,
+    expectContinue, upgradeField && (conn & C_UPGRADE) !== 0, host, tokens, relay ? pass : undefined, forwardedFor,
+  );
   return { kind: 'head', head, next };
 }

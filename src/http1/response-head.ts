@@ -7,7 +7,7 @@
 import {
   C_CLOSE, C_KEEP_ALIVE, F_CONNECTION, F_CONTENT_LENGTH, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, FIELD_VALUE,
   SCAN_BAD, INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, connectionFlags, contentLength, fieldKind,
-  isHopByHop, latin1, scan, scanFields, splitFields, transferCodings, type HeadResult,
+  isHopByHop, latin1, namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
 } from './fields.js';
 import type { HeadLimits } from './request-head.js';
 
@@ -80,12 +80,6 @@ export interface ResponseHeadError {
 }
 
 export type ResponseHeadResult = HeadResult<ResponseHead, ResponseHeadError>;
-
-/** Does Connection name a field beyond the hop-by-hop ones (which are dropped anyway)? */
-function namesOthers(tokens: readonly string[]): boolean {
-  for (const t of tokens) if (t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') return true;
-  return false;
-}
 
 function fail(reason: string): ResponseHeadError {
   return { kind: 'error', reason };
@@ -206,7 +200,7 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
   const keepAlive = !lengthless && !tunnel && (minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE);
   const head = new ParsedResponseHead(
     text, rs - ls, re - ls, re + 2 - ls, status, minor, cl, chunked, closeDelimited, noBody, keepAlive, tokens,
-    namesOthers(tokens) ? undefined : pass, keepAliveValue,
+    namesOtherFields(tokens) ? undefined : pass, keepAliveValue,
   );
   return { kind: 'head', head, next };
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyEnds } from '../server/proxy-protocol.js';
+import type { RequestFields } from './route.js';
 
 /**
  * The client side of one request as the proxy handler uses it. node:http's IncomingMessage
@@ -24,6 +25,13 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
   };
   /** Discard whatever body remains. */
   resume(): unknown;
+  /** The fields the handler looks at, when the server parsed them already (the lean engine). */
+  readonly fields?: RequestFields;
+  /**
+   * A request without a body whose field lines can be passed on as received (the lean engine):
+   * those lines (less the ones the proxy drops or rewrites) and the X-Forwarded-For values.
+   */
+  readonly relay?: { readonly passLines: string | undefined; readonly forwardedFor: string | undefined };
   /**
    * The client expects its body to flow while the response does (gRPC streaming): forward it at
    * once, never held for replay.
@@ -65,8 +73,13 @@ export interface ProxyResponse {
 export interface UpstreamRequest {
   method: string;
   path: string;
-  /** Flat [name, value, ...]; Host first. */
+  /** Flat [name, value, ...]; Host first. Empty when `lines` is given. */
   headers: string[];
+  /**
+   * The same fields as CRLF-ended lines, for a transport that takes them (`takesLines`): a
+   * request without a body whose client lines are passed on as received.
+   */
+  lines?: string;
   body: Buffer | AsyncIterable<Buffer> | null;
   /** Close the connection after this exchange (no keep-alive). */
   reset: boolean;
@@ -112,6 +125,8 @@ export interface RelayHead {
 
 /** A connection pool to one upstream server. */
 export interface UpstreamDispatcher {
+  /** It writes HTTP/1.1 and takes UpstreamRequest.lines in place of headers. */
+  readonly takesLines?: boolean;
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): unknown;
   close(): Promise<unknown>;
   destroy(): Promise<unknown>;

@@ -12,7 +12,7 @@ import { recordLatency } from '../upstream/latency.js';
 import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
 import { isoNow } from '../observability/access-line.js';
 import { readBody, streamingBody, NO_BODY, type RequestBody } from './body.js';
-import { upstreamRequestHeaders, type ForwardInfo } from './headers.js';
+import { upstreamLines, upstreamRequestHeaders, type ForwardInfo } from './headers.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { sendError } from './respond.js';
@@ -20,6 +20,7 @@ import type { RequestQueue, Waiter } from '../upstream/queue.js';
 import { bodyTooLarge, clientAddress, malformed, routeFor, scanFields, type RequestFields } from './route.js';
 
 const NO_HOSTS: ReadonlySet<Host> = new Set();
+const NO_HEADERS: string[] = [];
 
 /**
  * One proxied request: route, read the body as policy requires (a request without one goes on
@@ -96,7 +97,7 @@ export class Forward implements PickContext, AttemptOwner {
     try {
       const rt = this.#rt;
       const req = this.#req;
-      const fields = (this.#fields = scanFields(req.rawHeaders));
+      const fields = (this.#fields = req.fields ?? scanFields(req.rawHeaders));
       const found = routeFor(rt, req, fields.host);
       const refusal = found ? malformed(req, fields) : 'HW_ERR_BAD_REQUEST';
       if (refusal || !found) return this.#refuse(refusal ?? 'HW_ERR_BAD_REQUEST', true);
@@ -186,7 +187,8 @@ export class Forward implements PickContext, AttemptOwner {
     this.#next = undefined;
     const info = this.#info!;
     info.upstreamHost = up.pass_host === 'pass' ? (info.host ?? host.address) : up.pass_host === 'node' ? host.address : up.host!;
-    const headers = upstreamRequestHeaders(this.#req.rawHeaders, info);
+    const pool = rt.pools.get(host)!;
+    const relay = this.#req.relay;
     const body = this.#body.take();
     this.#attempts++;
     this.#group!.traffic.acquire(host, this.#attempts > 1);
@@ -194,9 +196,12 @@ export class Forward implements PickContext, AttemptOwner {
     // The lean transport times headers on its socket; undici's own timer is too coarse (~0.5 s steps).
     const a = new Attempt(this, now, rt.config.engine === 'lean' ? 0 : up.timeouts.response_header);
     this.#attempt = a;
-    const ureq: UpstreamRequest = { method: this.method, path: this.#upstreamPath, headers, body, reset: !(up.keepalive.max_idle > 0) };
+    const ureq: UpstreamRequest = { method: this.method, path: this.#upstreamPath, headers: NO_HEADERS, body, reset: !(up.keepalive.max_idle > 0) };
+    // Client lines passed on as received when the transport writes them (no header array).
+    if (relay?.passLines !== undefined && body === null && pool.takesLines === true && !info.rfc7239) ureq.lines = upstreamLines(relay.passLines, relay.forwardedFor, info);
+    else ureq.headers = upstreamRequestHeaders(this.#req.rawHeaders, info);
     if (up.send_proxy_protocol) ureq.proxy = proxyEnds(this.#req.socket);
-    a.start(rt.pools.get(host)!, ureq);
+    a.start(pool, ureq);
   }
 
   #mayRetry(outcome: string, beforeSend: boolean, now: number): boolean {

@@ -102,6 +102,18 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
   return out;
 }
 
+/**
+ * upstreamRequestHeaders as CRLF-ended lines, for a request whose client lines the parser has
+ * already filtered (`passLines`, with its X-Forwarded-For values joined in `forwardedFor`).
+ * Without rfc7239 only: such a request has no Forwarded field to merge.
+ */
+export function upstreamLines(passLines: string, forwardedFor: string | undefined, info: ForwardInfo): string {
+  let s = 'host: ' + info.upstreamHost + '\r\n' + passLines + 'x-forwarded-for: ';
+  s += (forwardedFor === undefined ? info.clientIp : forwardedFor + ', ' + info.clientIp) + '\r\nx-forwarded-proto: ' + info.proto + '\r\n';
+  if (info.host !== undefined) s += 'x-forwarded-host: ' + info.host + '\r\n';
+  return s;
+}
+
 /** One RFC 7239 element: for=...;proto=...;host=... with IPv6 and unusual hosts quoted. */
 export function forwardedElement(info: Pick<ForwardInfo, 'clientIp' | 'proto' | 'host'>): string {
   const forVal = info.clientIp.includes(':') ? `"[${info.clientIp}]"` : info.clientIp;

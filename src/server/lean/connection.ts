@@ -157,7 +157,7 @@ export class Connection implements BodyOwner, ResponseOwner {
     this.#limit = 0;
     const inb = this.#in;
     inb.startBody(head, req);
-    if (head.versionMinor === 1 && (head.expectContinue || hasExpect(head.headers))) {
+    if (head.versionMinor === 1 && head.expect) {
       const expect = String(req.headers.expect).toLowerCase();
       if (!head.expectContinue && !expect.includes('100-continue')) {
         // What node:http does without a checkExpectation listener.
@@ -325,9 +325,3 @@ function destroySocket(this: Socket): void {
 }
 
 function noop(): void {}
-
-/** Is there an Expect field? (A raw scan: `req.headers` is only built when someone needs it.) */
-function hasExpect(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 6 && raw[i]!.toLowerCase() === 'expect') return true;
-  return false;
-}

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyRequest } from '../../proxy/exchange.js';
+import type { RequestFields } from '../../proxy/route.js';
 import type { RequestHead } from '../../http1/request-head.js';
 
 /**
@@ -51,7 +52,6 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 export class LeanRequest implements ProxyRequest, AsyncIterator<Buffer, undefined> {
   readonly method: string;
   readonly url: string;
-  readonly rawHeaders: string[];
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor: number;
   readonly socket: Socket;
@@ -77,8 +77,24 @@ export class LeanRequest implements ProxyRequest, AsyncIterator<Buffer, undefine
     this.head = head;
     this.method = head.method;
     this.url = head.target;
-    this.rawHeaders = head.headers;
     this.httpVersionMinor = head.versionMinor;
+  }
+
+  /** Flat [name, value, ...] as received (decoded on first use). */
+  get rawHeaders(): string[] {
+    return this.head.headers;
+  }
+
+  /** What the handler looks at, from the parser (which refused more than one Host, or an invalid one). */
+  get fields(): RequestFields {
+    const h = this.head;
+    const cl = h.contentLength;
+    return { host: h.host, hosts: h.host === undefined ? 0 : 1, hostsValid: true, contentLength: cl < 0 ? undefined : String(cl), hasBody: h.chunked || cl > 0 };
+  }
+
+  /** Lines to pass on as received, when the request has no body. */
+  get relay(): RequestHead {
+    return this.head;
   }
 
   get headers(): IncomingHttpHeaders {

@@ -21,6 +21,7 @@ const PURGE_MS = 1000;
  * server). Concurrency is bounded by the balancer (max_conns), not here.
  */
 export class LeanPool implements UpstreamDispatcher, ConnectionOwner {
+  readonly takesLines = true;
   readonly #opts: LeanPoolOptions;
   readonly #idle: UpstreamConnection[] = [];
   readonly #all = new Set<UpstreamConnection>();

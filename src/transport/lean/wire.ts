@@ -33,6 +33,12 @@ const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 export function requestHead(req: UpstreamRequest, bodyLength: number, chunked: boolean): string {
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  if (req.lines !== undefined) {
+    // No body, and no Content-Length from the client.
+    head += req.lines;
+    if (PAYLOAD_METHODS.has(req.method)) head += 'content-length: 0\r\n';
+    return head + (req.reset ? 'connection: close\r\n\r\n' : '\r\n');
+  }
   const h = req.headers;
   let hasLength = false;
   for (let i = 0; i < h.length; i += 2) {
