@@ -6,16 +6,16 @@ import type { AccessRecord } from './events.js';
  * first), so pino tooling reads it. Strings go through JSON.stringify only when they need escaping.
  */
 export function accessLine(r: AccessRecord): string {
-  let s = `{"level":30,"time":"${r.time}","client":${str(r.client)},"method":${str(r.method)},"path":${str(r.path)}`;
-  if (r.host !== undefined) s += `,"host":${str(r.host)}`;
+  // Quotes sit in the template and esc() returns clean strings as they are: fewer, larger pieces.
+  let s = `{"level":30,"time":"${r.time}","client":"${esc(r.client)}","method":"${esc(r.method)}","path":"${esc(r.path)}"`;
+  if (r.host !== undefined) s += `,"host":"${esc(r.host)}"`;
   s += `,"status":${r.status},"bytes":${r.bytes},"duration_ms":${ms(r.duration_ms)}`;
-  if (r.route !== undefined) s += `,"route":${str(r.route)}`;
-  if (r.upstream !== undefined) s += `,"upstream":${str(r.upstream)}`;
+  if (r.route !== undefined) s += `,"route":"${esc(r.route)}"`;
+  if (r.upstream !== undefined) s += `,"upstream":"${esc(r.upstream)}"`;
   s += ',"tries":[';
   for (let i = 0; i < r.tries.length; i++) {
     const t = r.tries[i]!;
-    if (i > 0) s += ',';
-    s += `{"server":${str(t.server)},"outcome":"${t.outcome}"`;
+    s += `${i > 0 ? ',' : ''}{"server":"${esc(t.server)}","outcome":"${t.outcome}"`;
     if (t.status !== undefined) s += `,"status":${t.status}`;
     if (t.header_ms !== undefined) s += `,"header_ms":${ms(t.header_ms)}`;
     s += `,"ms":${ms(t.ms)}}`;
@@ -23,28 +23,32 @@ export function accessLine(r: AccessRecord): string {
   s += ']';
   if (r.code !== undefined) s += `,"code":"${r.code}"`;
   if (r.bytes_in !== undefined) s += `,"bytes_in":${r.bytes_in}`;
-  if (r.outcome !== undefined) s += `,"outcome":${str(r.outcome)}`;
+  if (r.outcome !== undefined) s += `,"outcome":"${esc(r.outcome)}"`;
   return s + '}\n';
 }
+
+/** '.000' to '.999': the fraction of a millisecond value, without formatting it each time. */
+const FRACTIONS = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`);
 
 /** Milliseconds to 3 decimals through integer formatting (double-to-string is the slow part of a line). */
 function ms(v: number): string {
   if (!(v >= 0 && v < 1e12)) return String(v);
   const us = Math.round(v * 1000);
   const frac = us % 1000;
-  return `${(us - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+  return (us - frac) / 1000 + FRACTIONS[frac]!;
 }
 
 /**
- * A JSON string. Most values need no escaping: a char loop finds out (cheaper than a regex on
- * short strings); quote, backslash, controls and any surrogate go through JSON.stringify.
+ * The inside of a JSON string. Most values need no escaping: a char loop finds out (cheaper than
+ * a regex on short strings) and returns the string itself; quote, backslash, controls and any
+ * surrogate go through JSON.stringify.
  */
-function str(v: string): string {
+function esc(v: string): string {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v).slice(1, -1);
   }
-  return `"${v}"`;
+  return v;
 }
 
 let lastMs = -1;
