@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyResponse } from '../../proxy/exchange.js';
 import type { LeanRequest } from './request.js';
+import { writeDirect } from '../../util/direct-write.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -165,7 +166,7 @@ export class LeanResponse implements ProxyResponse {
     chunk.copy(out, h);
     out[h + n] = 13;
     out[h + n + 1] = 10;
-    return sock.write(out);
+    return writeDirect(sock, out) ?? sock.write(out);
   }
 
   /**

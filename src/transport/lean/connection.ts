@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
+import { writeDirect } from '../../util/direct-write.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
 /**
@@ -163,7 +164,9 @@ export class UpstreamConnection {
     const body = req.body;
     if (body === null || Buffer.isBuffer(body)) {
       const head = requestHead(req, body === null ? -1 : body.length, false);
-      if (body === null || body.length === 0) sock.write(head, 'latin1');
+      if (body === null || body.length === 0) {
+        if (writeDirect(sock, head) === undefined) sock.write(head, 'latin1');
+      }
       else {
         sock.cork();
         sock.write(head, 'latin1');

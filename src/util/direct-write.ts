@@ -1,0 +1,106 @@
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/** Node's write request object (stream_wrap's WriteWrap), as much of it as is used here. */
+interface WriteReq {
+  handle: unknown;
+  oncomplete: (status: number) => void;
+  async: boolean;
+  socket: DirectSocket;
+}
+
+interface StreamWrap {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+interface StreamHandle {
+  constructor: unknown;
+  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeLatin1String(req: WriteReq, data: string): number;
+}
+
+interface DirectSocket extends Socket {
+  _handle: StreamHandle | null;
+  /** net.Socket's: refresh the inactivity timeout (setTimeout), as its own writes do. */
+  _unrefTimer(): void;
+  /** Direct writes the kernel has not taken whole yet. */
+  [PENDING]?: number;
+}
+
+const PENDING = Symbol('directPending');
+
+function load(): StreamWrap | undefined {
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<StreamWrap> }).binding('stream_wrap');
+    return typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number' ? (b as StreamWrap) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const wrap = load();
+/** The handle class of a plain TCP socket. */
+const TCP = loadTcp();
+
+function loadTcp(): unknown {
+  try {
+    return (process as unknown as { binding(name: string): { TCP?: unknown } }).binding('tcp_wrap').TCP;
+  } catch {
+    return undefined;
+  }
+}
+/** One request object serves every write the kernel takes whole (the usual case). */
+let spare: WriteReq | undefined;
+
+function onComplete(this: WriteReq, status: number): void {
+  const s = this.socket;
+  s[PENDING]!--;
+  if (status < 0) s.destroy(writeError(status));
+  else if (s[PENDING] === 0) s.emit('drain');
+}
+
+/** An error like node's own for a failed write (code EPIPE, ECONNRESET, ...). */
+function writeError(errno: number): Error {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = 'EIO';
+  }
+  return Object.assign(new Error(`write ${code}`), { code, errno, syscall: 'write' });
+}
+
+/**
+ * Writes `data` (a string is latin1) on the socket's handle without node's Writable machinery
+ * (no write request object per call, no afterWrite tick), when the stream has nothing of its own
+ * queued. Returns undefined when it cannot (the caller uses socket.write), else whether the
+ * kernel took all of it; when it did not, 'drain' is emitted once it has. libuv keeps writes in
+ * order, so later socket.write/end calls queue behind a pending one; socket.bytesWritten and
+ * writableLength do not count these bytes.
+ */
+export function writeDirect(sock: Socket, data: Buffer | string): boolean | undefined {
+  const s = sock as DirectSocket;
+  const h = s._handle;
+  // TCP only: libuv queues writes behind a pending one, where a TLS handle takes one at a time.
+  if (wrap === undefined || h === null || h.constructor !== TCP || s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting || s.destroyed || s.writableEnded) return undefined;
+  const req = spare ?? new wrap.WriteWrap();
+  spare = undefined;
+  req.handle = h;
+  const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
+  s._unrefTimer();
+  if (err !== 0) {
+    spare = req;
+    s.destroy(writeError(err));
+    return false;
+  }
+  if (wrap.streamBaseState[wrap.kLastWriteWasAsync] === 0) {
+    spare = req;
+    return true;
+  }
+  req.socket = s;
+  req.oncomplete = onComplete;
+  s[PENDING] = (s[PENDING] ?? 0) + 1;
+  return false;
+}
