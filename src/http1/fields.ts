@@ -153,19 +153,21 @@ export function eqLower(buf: Uint8Array, s: number, lower: string): boolean {
  * among tchars only the letters themselves fold onto letters, and '-' maps to itself.
  */
 export function fieldKind(buf: Uint8Array, s: number, e: number): number {
+  // The first letter rules out most names before a full comparison.
+  const c = buf[s]! | 0x20;
   switch (e - s) {
-    case 2: return eqLower(buf, s, 'te') ? F_TE : F_OTHER;
-    case 4: return eqLower(buf, s, 'host') ? F_HOST : F_OTHER;
-    case 6: return eqLower(buf, s, 'expect') ? F_EXPECT : F_OTHER;
-    case 7: return eqLower(buf, s, 'upgrade') ? F_UPGRADE : eqLower(buf, s, 'trailer') ? F_TRAILER : F_OTHER;
-    case 10: return eqLower(buf, s, 'connection') ? F_CONNECTION : eqLower(buf, s, 'keep-alive') ? F_KEEP_ALIVE : F_OTHER;
-    case 9: return eqLower(buf, s, 'forwarded') ? F_FORWARDED : F_OTHER;
-    case 14: return eqLower(buf, s, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
-    case 15: return eqLower(buf, s, 'x-forwarded-for') ? F_X_FORWARDED_FOR : F_OTHER;
-    case 16: return eqLower(buf, s, 'proxy-connection') ? F_PROXY_CONNECTION : eqLower(buf, s, 'x-forwarded-host') ? F_X_FORWARDED_HOST : F_OTHER;
-    case 17: return eqLower(buf, s, 'transfer-encoding') ? F_TRANSFER_ENCODING : eqLower(buf, s, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : F_OTHER;
-    case 18: return eqLower(buf, s, 'proxy-authenticate') ? F_PROXY_AUTHENTICATE : F_OTHER;
-    case 19: return eqLower(buf, s, 'proxy-authorization') ? F_PROXY_AUTHORIZATION : F_OTHER;
+    case 2: return c === 0x74 && eqLower(buf, s, 'te') ? F_TE : F_OTHER;
+    case 4: return c === 0x68 && eqLower(buf, s, 'host') ? F_HOST : F_OTHER;
+    case 6: return c === 0x65 && eqLower(buf, s, 'expect') ? F_EXPECT : F_OTHER;
+    case 7: return c === 0x75 ? (eqLower(buf, s, 'upgrade') ? F_UPGRADE : F_OTHER) : c === 0x74 && eqLower(buf, s, 'trailer') ? F_TRAILER : F_OTHER;
+    case 9: return c === 0x66 && eqLower(buf, s, 'forwarded') ? F_FORWARDED : F_OTHER;
+    case 10: return c === 0x63 ? (eqLower(buf, s, 'connection') ? F_CONNECTION : F_OTHER) : c === 0x6b && eqLower(buf, s, 'keep-alive') ? F_KEEP_ALIVE : F_OTHER;
+    case 14: return c === 0x63 && eqLower(buf, s, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
+    case 15: return c === 0x78 && eqLower(buf, s, 'x-forwarded-for') ? F_X_FORWARDED_FOR : F_OTHER;
+    case 16: return c === 0x70 ? (eqLower(buf, s, 'proxy-connection') ? F_PROXY_CONNECTION : F_OTHER) : c === 0x78 && eqLower(buf, s, 'x-forwarded-host') ? F_X_FORWARDED_HOST : F_OTHER;
+    case 17: return c === 0x74 ? (eqLower(buf, s, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER) : c === 0x78 && eqLower(buf, s, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : F_OTHER;
+    case 18: return c === 0x70 && eqLower(buf, s, 'proxy-authenticate') ? F_PROXY_AUTHENTICATE : F_OTHER;
+    case 19: return c === 0x70 && eqLower(buf, s, 'proxy-authorization') ? F_PROXY_AUTHORIZATION : F_OTHER;
     default: return F_OTHER;
   }
 }

@@ -63,7 +63,7 @@ export class Connection implements BodyOwner, ResponseOwner {
     this.#ctx = ctx;
     this.#since = ctx.now;
     this.#limit = ctx.headMs;
-    if (!shared || !readShared(socket, (buf, n) => this.#onShared(buf, n))) socket.on('data', (c: Buffer) => this.#onData(c));
+    if (!shared || !readShared(socket, (buf, n) => this.#onShared(buf, n))) socket.on('data', (c: Buffer) => this.#onData(c, c.length));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#res?.drained());
     socket.on('close', () => this.#onClose());
@@ -91,13 +91,14 @@ export class Connection implements BodyOwner, ResponseOwner {
     const inb = this.#in;
     inb.transient = true;
     try {
-      this.#onData(buf.subarray(0, n));
+      this.#onData(buf, n);
     } finally {
       inb.settle();
     }
   }
 
-  #onData(chunk: Buffer): void {
+  /** chunk[0, n) arrived. */
+  #onData(chunk: Buffer, n: number): void {
     const st = this.#state;
     if (st >= S_CLOSING) return;
     if (this.#in.len === 0 && st === S_HEAD) {
@@ -105,9 +106,9 @@ export class Connection implements BodyOwner, ResponseOwner {
       this.#limit = this.#ctx.headMs;
     }
     const inb = this.#in;
-    inb.append(chunk, LIMITS.maxHeadSize + 1024);
+    inb.append(chunk, n, LIMITS.maxHeadSize + 1024);
     if (st === S_HEAD) {
-      if (this.#partial && inb.len <= LIMITS.maxHeadSize && chunk.indexOf(10) === -1) return;
+      if (this.#partial && inb.len <= LIMITS.maxHeadSize && chunk.subarray(0, n).indexOf(10) === -1) return;
       this.#process();
     } else if (inb.body !== B_NONE) {
       const bad = inb.feed();

@@ -48,16 +48,17 @@ export class Inbound {
     }
   }
 
-  append(chunk: Buffer, minCapacity: number): void {
+  /** Append chunk[0, n) (a read into a larger buffer passes the whole buffer and the count). */
+  append(chunk: Buffer, n: number, minCapacity: number): void {
     const len = this.len;
     if (len === 0) {
       this.buf = chunk;
       this.pos = 0;
-      this.len = chunk.length;
+      this.len = n;
       this.#owned = false;
       return;
     }
-    const need = len + chunk.length;
+    const need = len + n;
     if (!this.#owned || this.pos + need > this.buf.length) {
       // Bytes before pos may still be referenced (body slices): copy to a new buffer, never compact.
       const grown = Buffer.allocUnsafe(Math.max(need, Math.min(2 * need, minCapacity), 4096));
@@ -66,7 +67,7 @@ export class Inbound {
       this.pos = 0;
       this.#owned = true;
     }
-    chunk.copy(this.buf, this.pos + len);
+    chunk.copy(this.buf, this.pos + len, 0, n);
     this.len = need;
   }
 

@@ -222,22 +222,23 @@ export class UpstreamConnection {
   /** `n` bytes were read into `rbuf`; they may be overwritten by the next read. */
   #onData(rbuf: Buffer, n: number): void {
     if (this.#st === St.Head) {
-      let buf: Buffer;
-      if (this.#buf) {
-        buf = Buffer.concat([this.#buf, rbuf.subarray(0, n)]);
+      const held = this.#buf;
+      if (held) {
         this.#buf = undefined;
-      } else buf = rbuf.subarray(0, n);
-      this.#parseHead(buf, 0);
+        const buf = Buffer.concat([held, rbuf.subarray(0, n)]);
+        this.#parseHead(buf, 0, buf.length);
+      } else this.#parseHead(rbuf, 0, n);
     } else if (this.#st === St.Body) this.#body(rbuf, 0, n);
     else if (this.#st === St.Idle) this.#close(); // unsolicited bytes: the connection is out of sync
   }
 
-  #parseHead(buf: Buffer, start: number): void {
+  /** Parse the response head in buf[start, end). */
+  #parseHead(buf: Buffer, start: number, end: number): void {
     for (;;) {
-      const r = parseResponseHead(buf, start, buf.length, this.#opts.headLimits, this.#method);
+      const r = parseResponseHead(buf, start, end, this.#opts.headLimits, this.#method);
       if (r.kind === 'incomplete') {
         // Copied: it outlives this read, and the read buffer is reused.
-        this.#buf = Buffer.from(start === 0 ? buf : buf.subarray(start));
+        this.#buf = Buffer.from(buf.subarray(start, end));
         return;
       }
       if (r.kind === 'error') {
@@ -271,7 +272,7 @@ export class UpstreamConnection {
       const handler = this.#handler!;
       if (handler.onHeaders(h.status, NO_FIELDS, this.#resume, '', h) === false) this.#pause();
       if (this.#handler !== handler || this.#st !== St.Body) return; // aborted in onHeaders
-      this.#body(buf, r.next, buf.length);
+      this.#body(buf, r.next, end);
       return;
     }
   }
