@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Instructions per proxied request, Headwater and NGINX, counted by valgrind (callgrind): a measure
+# that does not drift with this VM's speed, for judging a change to the request path.
+#
+#   bench/instructions.sh [requests] [warm-up requests]      (defaults 10000 and 10000)
+#
+# Each proxy runs alone under callgrind with instrumentation off; h2load (--h1, 50 connections)
+# sends the warm-up requests, then instrumentation goes on for the measured requests. User-space
+# instructions only (the kernel's share is not counted), all threads. 13-byte responses from an
+# NGINX origin on two ports, round robin over both; Headwater with its default engine and the
+# access log on, NGINX with a buffered access log. Needs valgrind, h2load and nginx; run
+# `npm run build` first. Takes about two minutes.
+set -euo pipefail
+N=${1:-10000}
+W=${2:-10000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+for bin in valgrind callgrind_control h2load nginx curl; do
+  command -v "$bin" > /dev/null || { echo "instructions: $bin is missing (Debian: valgrind, nghttp2-client, nginx, curl)" >&2; exit 2; }
+done
+[ -f "$ROOT/dist/src/cli/main.js" ] || { echo "instructions: run npm run build first" >&2; exit 2; }
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+USER_LINE=$([ "$(id -u)" = 0 ] && echo 'user root;' || true)
+P1=19411 P2=19412 HW=19413 NG=19414
+printf 'hello world!\n' > "$TMP/index.html"
+cat > "$TMP/origin.conf" <<EOF
+$USER_LINE
+worker_processes 1; daemon off; pid $TMP/origin.pid; error_log $TMP/origin.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$P1; root $TMP; }
+  server { listen 127.0.0.1:$P2; root $TMP; } }
+EOF
+cat > "$TMP/proxy.conf" <<EOF
+$USER_LINE
+worker_processes 1; daemon off; master_process off; pid $TMP/proxy.pid; error_log $TMP/proxy.err;
+events { worker_connections 4096; }
+http { access_log $TMP/nginx-access.log combined buffer=64k flush=1s;
+  upstream o { server 127.0.0.1:$P1; server 127.0.0.1:$P2; keepalive 64; }
+  server { listen 127.0.0.1:$NG; location / { proxy_pass http://o; proxy_http_version 1.1; proxy_set_header Connection "";
+    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } } }
+EOF
+cat > "$TMP/headwater.yaml" <<EOF
+listeners:
+  - address: 127.0.0.1:$HW
+routes:
+  - upstream: o
+upstreams:
+  o:
+    servers:
+      - address: 127.0.0.1:$P1
+      - address: 127.0.0.1:$P2
+access_log: { enabled: true, path: $TMP/headwater-access.log }
+EOF
+nginx -c "$TMP/origin.conf" -p "$TMP" > /dev/null 2>&1 &
+PIDS+=($!)
+
+# count NAME PORT CMD...: prints instructions per request
+count() {
+  local name=$1 port=$2; shift 2
+  valgrind --tool=callgrind --instr-atstart=no --cache-sim=no --smc-check=all-non-file \
+    --callgrind-out-file="$TMP/$name.cg" "$@" > "$TMP/$name.log" 2>&1 &
+  local vp=$!
+  PIDS+=($vp)
+  for _ in $(seq 240); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+  h2load --h1 -n "$W" -c 50 -t 1 "http://127.0.0.1:$port/" > /dev/null
+  callgrind_control -i on "$vp" > /dev/null 2>&1
+  local out
+  out=$(h2load --h1 -n "$N" -c 50 -t 1 "http://127.0.0.1:$port/" | grep -E '^requests:')
+  callgrind_control -i off "$vp" > /dev/null 2>&1
+  kill -TERM "$vp"; wait "$vp" 2> /dev/null || true
+  grep -q " $N succeeded" <<< "$out" || { echo "instructions: $name: $out" >&2; exit 1; }
+  local total
+  total=$(grep -oP 'Collected : \K\d+' "$TMP/$name.log")
+  echo $(( total / N ))
+}
+
+hw=$(count headwater $HW node "$ROOT/dist/src/cli/main.js" run -c "$TMP/headwater.yaml")
+ng=$(count nginx $NG nginx -c "$TMP/proxy.conf" -p "$TMP")
+echo "instructions per request ($N requests after $W, 13 B, c50, user space):"
+echo "  nginx      $ng"
+echo "  headwater  $hw   ($(awk "BEGIN { printf \"%.2f\", $hw / $ng }")x nginx)"
