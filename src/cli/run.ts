@@ -4,6 +4,7 @@ import { loadConfigFile, formatIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { channels } from '../observability/events.js';
+import { tuneGc } from './gc-tuning.js';
 
 /** Print to stderr: stdout belongs to the access log when it is configured as '-'. */
 export function say(line: string): void {
@@ -15,6 +16,7 @@ export function say(line: string): void {
  * when it returns issues the old configuration keeps serving and the issues are printed.
  */
 export async function runGateway(config: Config, reloadSource?: () => Promise<{ ok: true; config: Config } | { ok: false; lines: string[] }>): Promise<Gateway> {
+  tuneGc();
   const gw = new Gateway(config);
   await gw.start();
   const lines = gw.addresses().map((a) => `headwater: listener ${a.name} on ${a.url}`);
