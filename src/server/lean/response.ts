@@ -154,7 +154,7 @@ export class LeanResponse implements ProxyResponse {
       const out = Buffer.allocUnsafe(head.length + n);
       (out as Latin1Buffer).latin1Write(head, 0);
       chunk.copy(out, head.length);
-      return sock.write(out);
+      return writeDirect(sock, out) ?? sock.write(out);
     }
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
