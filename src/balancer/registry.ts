@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { BalanceName } from '../config/types.js';
 import { HeadwaterError } from '../errors.js';
 import { hashBalancer } from './policies/hash.js';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import { fork } from 'node:child_process';
 import { channels } from '../observability/events.js';

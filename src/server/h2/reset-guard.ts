@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { constants, type ServerHttp2Session } from 'node:http2';
 import { channels } from '../../observability/events.js';
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
