@@ -41,6 +41,10 @@ function load(): StreamWrap | undefined {
 }
 
 const wrap = load();
+/** Read in every write: module constants, not property loads from the binding object. */
+const WriteWrap = wrap?.WriteWrap;
+const STATE = wrap?.streamBaseState;
+const LAST_WRITE_ASYNC = wrap?.kLastWriteWasAsync ?? 0;
 /** The handle class of a plain TCP socket. */
 const TCP = loadTcp();
 
@@ -78,24 +82,25 @@ function writeError(errno: number): Error {
  * queued. Returns undefined when it cannot (the caller uses socket.write), else whether the
  * kernel took all of it; when it did not, 'drain' is emitted once it has. libuv keeps writes in
  * order, so later socket.write/end calls queue behind a pending one; socket.bytesWritten and
- * writableLength do not count these bytes.
+ * writableLength do not count these bytes. `refreshTimeout`: restart the socket's inactivity
+ * timeout (setTimeout) as node's own writes do; sockets without one skip that lookup.
  */
-export function writeDirect(sock: Socket, data: Buffer | string): boolean | undefined {
+export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout: boolean): boolean | undefined {
   const s = sock as DirectSocket;
   const h = s._handle;
   // TCP only: libuv queues writes behind a pending one, where a TLS handle takes one at a time.
-  if (wrap === undefined || h === null || h.constructor !== TCP || s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting || s.destroyed || s.writableEnded) return undefined;
-  const req = spare ?? new wrap.WriteWrap();
+  if (WriteWrap === undefined || STATE === undefined || h === null || h.constructor !== TCP || s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting || s.destroyed || s.writableEnded) return undefined;
+  const req = spare ?? new WriteWrap();
   spare = undefined;
   req.handle = h;
   const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
-  s._unrefTimer();
+  if (refreshTimeout) s._unrefTimer();
   if (err !== 0) {
     spare = req;
     s.destroy(writeError(err));
     return false;
   }
-  if (wrap.streamBaseState[wrap.kLastWriteWasAsync] === 0) {
+  if (STATE[LAST_WRITE_ASYNC] === 0) {
     spare = req;
     return true;
   }

@@ -154,7 +154,7 @@ export class LeanResponse implements ProxyResponse {
       const out = Buffer.allocUnsafe(head.length + n);
       (out as Latin1Buffer).latin1Write(head, 0);
       chunk.copy(out, head.length);
-      return writeDirect(sock, out) ?? sock.write(out);
+      return writeDirect(sock, out, false) ?? sock.write(out);
     }
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
@@ -166,7 +166,7 @@ export class LeanResponse implements ProxyResponse {
     chunk.copy(out, h);
     out[h + n] = 13;
     out[h + n + 1] = 10;
-    return writeDirect(sock, out) ?? sock.write(out);
+    return writeDirect(sock, out, false) ?? sock.write(out);
   }
 
   /**

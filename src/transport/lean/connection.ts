@@ -165,7 +165,7 @@ export class UpstreamConnection {
     if (body === null || Buffer.isBuffer(body)) {
       const head = requestHead(req, body === null ? -1 : body.length, false);
       if (body === null || body.length === 0) {
-        if (writeDirect(sock, head) === undefined) sock.write(head, 'latin1');
+        if (writeDirect(sock, head, true) === undefined) sock.write(head, 'latin1');
       }
       else {
         sock.cork();
