@@ -39,6 +39,8 @@ export const scan = {
   count: 0,
   /** Per field: name start, name end, value start, value end (OWS trimmed), raw value end. */
   offs: new Int32Array(5 * 128),
+  /** Per field: its {@link fieldKind}, recorded by the head parsers for {@link keptLines}. */
+  kinds: new Uint8Array(128),
   /** Why the scan failed, when it returned {@link SCAN_BAD}. */
   reason: '',
 };
@@ -118,6 +120,7 @@ export function scanFields(buf: Uint8Array, p: number, end: number, maxFields: n
       const grown = new Int32Array(offs.length * 2);
       grown.set(offs);
       scan.offs = offs = grown;
+      scan.kinds = new Uint8Array(grown.length / 5);
     }
     offs[k] = ns;
     offs[k + 1] = ne;
@@ -268,19 +271,49 @@ export function connectionFlags(buf: Uint8Array, vs: number, ve: number, out?: s
   return f;
 }
 
-/** Hop-by-hop fields (RFC 9110 7.6.1, and Proxy-Connection), by {@link fieldKind}: never relayed. */
-export function isHopByHop(kind: number): boolean {
-  return kind === F_CONNECTION || kind === F_KEEP_ALIVE || kind === F_PROXY_CONNECTION || kind === F_TE || kind === F_TRAILER ||
-    kind === F_TRANSFER_ENCODING || kind === F_UPGRADE || kind === F_PROXY_AUTHENTICATE || kind === F_PROXY_AUTHORIZATION;
+/** A mask of field kinds: bit k set for kind k. */
+export function kindMask(...kinds: number[]): number {
+  let m = 0;
+  for (const k of kinds) m |= 1 << k;
+  return m;
 }
 
-/** Names of hop-by-hop fields, as Connection tokens (lower-case). */
-const HOP_NAMES = new Set(['close', 'keep-alive', 'upgrade', 'connection', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'proxy-authenticate', 'proxy-authorization']);
+/** Hop-by-hop fields (RFC 9110 7.6.1, and Proxy-Connection), by {@link fieldKind}: never relayed. */
+export const HOP_BY_HOP_KINDS = kindMask(
+  F_CONNECTION, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_TE, F_TRAILER, F_TRANSFER_ENCODING, F_UPGRADE, F_PROXY_AUTHENTICATE, F_PROXY_AUTHORIZATION,
+);
+
+/** The same fields by (lower-case) name. */
+export const HOP_BY_HOP_NAMES: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
 
 /** Do Connection's tokens name a field other than the hop-by-hop ones (which are dropped anyway)? */
 export function namesOtherFields(tokens: readonly string[]): boolean {
-  for (let i = 0; i < tokens.length; i++) if (!HOP_NAMES.has(tokens[i]!)) return true;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] !== 'close' && !HOP_BY_HOP_NAMES.has(tokens[i]!)) return true;
   return false;
+}
+
+/**
+ * The field lines of the head just scanned, as received (CRLF-ended), less those whose kind (in
+ * scan.kinds, recorded by the parser) is in the `drop` mask: runs of kept lines sliced from `text`,
+ * the head decoded from buffer offset `base`; `end` is the buffer offset of the blank line.
+ */
+export function keptLines(text: string, base: number, end: number, drop: number): string {
+  const offs = scan.offs;
+  const kinds = scan.kinds;
+  let out = '';
+  let run = -1;
+  for (let i = 0, n = scan.count; i < n; i++) {
+    const line = offs[5 * i]! - base;
+    if (((drop >>> kinds[i]!) & 1) === 0) {
+      if (run < 0) run = line;
+    } else if (run >= 0) {
+      out += text.slice(run, line);
+      run = -1;
+    }
+  }
+  return run < 0 ? out : out + text.slice(run, end - base);
 }
 
 /**

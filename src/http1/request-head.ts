@@ -6,12 +6,15 @@
  * It works on Buffer offsets with table lookups and decodes the head to latin1 once.
  */
 import {
-  AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_FORWARDED, F_HOST, F_OTHER,
-  F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST,
-  TE_CHUNKED_NOT_LAST, TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, latin1, namesOtherFields, scan,
-  splitFields,
-  scanFields, transferCodings, type HeadResult,
+  AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_FORWARDED, F_HOST,
+  F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO,
+  HOP_BY_HOP_KINDS, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_NOT_LAST,
+  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, keptLines, kindMask, latin1,
+  namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
 } from './fields.js';
+
+/** Fields a proxy drops or writes itself on the way upstream: hop-by-hop, Host, Expect, X-Forwarded-*. */
+const REWRITTEN = HOP_BY_HOP_KINDS | kindMask(F_HOST, F_EXPECT, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO);
 
 /** Bounds on one head: bytes from the first byte offered up to the blank line, and field lines. */
 export interface HeadLimits {
@@ -221,18 +224,10 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
   let forwarded = false;
   let forwardedFor: string | undefined;
   const tokens: string[] = [];
-  // Passed-on lines: runs of lines the proxy does not drop or rewrite, [run, i) in text offsets.
-  let pass = '';
-  let run = -1;
+  const kinds = scan.kinds;
   for (let i = 0, k = 0; i < n; i++, k += 5) {
     const ns = offs[k]!, ne = offs[k + 1]!, vs = offs[k + 2]!, ve = offs[k + 3]!;
-    const kind = fieldKind(buf, ns, ne);
-    if (kind === F_OTHER || kind === F_CONTENT_LENGTH || kind === F_FORWARDED) {
-      if (run < 0) run = ns - ls;
-    } else if (run >= 0) {
-      if (!partial) pass += text.slice(run, ns - ls);
-      run = -1;
-    }
+    const kind = (kinds[i] = fieldKind(buf, ns, ne));
     switch (kind) {
       case F_HOST:
         if (++hosts > 1) return fail(400, 'more than one Host');
@@ -282,13 +277,11 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
   }
   if (partial) return INCOMPLETE;
   if (hosts === 0 && minor === 1) return fail(400, 'missing Host');
-  // The blank line ends the last run.
-  if (run >= 0) pass += text.slice(run, next - 2 - ls);
   const relay = cl < 0 && teLine < 0 && !forwarded && !namesOtherFields(tokens);
   const head = new ParsedRequestHead(
     text, fs - ls, method, text.slice(ts - ls, te - ls), minor, cl, teLine >= 0, expect,
     minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE,
-    expectContinue, upgradeField && (conn & C_UPGRADE) !== 0, host, tokens, relay ? pass : undefined, forwardedFor,
+    expectContinue, upgradeField && (conn & C_UPGRADE) !== 0, host, tokens, relay ? keptLines(text, ls, next - 2, REWRITTEN) : undefined, forwardedFor,
   );
   return { kind: 'head', head, next };
 }

@@ -6,8 +6,8 @@
  */
 import {
   C_CLOSE, C_KEEP_ALIVE, F_CONNECTION, F_CONTENT_LENGTH, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, FIELD_VALUE,
-  SCAN_BAD, INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, connectionFlags, contentLength, fieldKind,
-  isHopByHop, latin1, namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
+  SCAN_BAD, INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, HOP_BY_HOP_KINDS, connectionFlags, contentLength,
+  fieldKind, keptLines, latin1, namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
 } from './fields.js';
 import type { HeadLimits } from './request-head.js';
 
@@ -147,19 +147,11 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
   let chunkedSeen = false;
   let conn = 0;
   const tokens: string[] = [];
-  // Relayed lines: runs of non-hop-by-hop lines, [run, i) in text offsets.
-  let pass = '';
-  let run = -1;
+  const kinds = scan.kinds;
   let keepAliveValue: string | undefined;
   for (let i = 0, k = 0; i < n; i++, k += 5) {
     const ns = offs[k]!, ne = offs[k + 1]!, vs = offs[k + 2]!, ve = offs[k + 3]!;
-    const kind = fieldKind(buf, ns, ne);
-    if (!isHopByHop(kind)) {
-      if (run < 0) run = ns - ls;
-    } else if (run >= 0) {
-      if (!partial) pass += text.slice(run, ns - ls);
-      run = -1;
-    }
+    const kind = (kinds[i] = fieldKind(buf, ns, ne));
     switch (kind) {
       case F_KEEP_ALIVE:
         if (!partial && keepAliveValue === undefined) keepAliveValue = text.slice(vs - ls, ve - ls);
@@ -188,8 +180,6 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
     if (minor === 0) return fail('Transfer-Encoding in an HTTP/1.0 response');
   }
   if (partial) return INCOMPLETE;
-  // The blank line ends the last run.
-  if (run >= 0) pass += text.slice(run, next - 2 - ls);
   const tunnel = requestMethod === 'CONNECT' && status >= 200 && status < 300;
   const noBody = requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304 || tunnel;
   // Like llhttp, a response that would be close-delimited but for the request method (HEAD) ends
@@ -200,7 +190,7 @@ function build(buf: Buffer, ls: number, next: number, minor: 0 | 1, status: numb
   const keepAlive = !lengthless && !tunnel && (minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE);
   const head = new ParsedResponseHead(
     text, rs - ls, re - ls, re + 2 - ls, status, minor, cl, chunked, closeDelimited, noBody, keepAlive, tokens,
-    namesOtherFields(tokens) ? undefined : pass, keepAliveValue,
+    namesOtherFields(tokens) ? undefined : keptLines(text, ls, next - 2, HOP_BY_HOP_KINDS), keepAliveValue,
   );
   return { kind: 'head', head, next };
 }

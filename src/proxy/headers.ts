@@ -2,18 +2,7 @@
  * Header rewriting in one pass over Node's flat raw-header arrays, both directions. Hop-by-hop
  * headers (RFC 9110 7.6.1) and any header named in `Connection` never cross the proxy.
  */
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
+import { HOP_BY_HOP_NAMES as HOP_BY_HOP } from '../http1/fields.js';
 
 /**
  * Name lengths (index) of the headers a direction may drop or rewrite: hop-by-hop ones, and
