@@ -5,7 +5,6 @@ import { getSystemErrorName } from 'node:util';
 interface WriteReq {
   handle: unknown;
   oncomplete: (status: number) => void;
-  async: boolean;
   socket: DirectSocket;
 }
 

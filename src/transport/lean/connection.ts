@@ -166,8 +166,7 @@ export class UpstreamConnection {
       const head = requestHead(req, body === null ? -1 : body.length, false);
       if (body === null || body.length === 0) {
         if (writeDirect(sock, head, true) === undefined) sock.write(head, 'latin1');
-      }
-      else {
+      } else {
         sock.cork();
         sock.write(head, 'latin1');
         sock.write(body);
@@ -255,7 +254,7 @@ export class UpstreamConnection {
         continue; // interim responses are not relayed
       }
       if (!h.keepAlive) this.#keepAlive = false;
-      else this.#idleLimit = h.keepAliveValue !== undefined ? keepAliveHint(h.keepAliveValue) : 0;
+      else this.#idleLimit = keepAliveHint(h.keepAliveValue);
       if (h.noBody) this.#framing = Framing.Length, (this.#remaining = 0);
       else if (h.chunked) {
         this.#framing = Framing.Chunked;

@@ -33,21 +33,19 @@ const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 export function requestHead(req: UpstreamRequest, bodyLength: number, chunked: boolean): string {
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
-  if (req.lines !== undefined) {
-    // No body, and no Content-Length from the client.
-    head += req.lines;
-    if (PAYLOAD_METHODS.has(req.method)) head += 'content-length: 0\r\n';
-    return head + (req.reset ? 'connection: close\r\n\r\n' : '\r\n');
-  }
-  const h = req.headers;
   let hasLength = false;
-  for (let i = 0; i < h.length; i += 2) {
-    const name = h[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
-      if (chunked) continue;
-      hasLength = true;
+  // Lines passed on as received: a request with neither a body nor a Content-Length.
+  if (req.lines !== undefined) head += req.lines;
+  else {
+    const h = req.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        if (chunked) continue;
+        hasLength = true;
+      }
+      head += `${name}: ${h[i + 1]!}\r\n`;
     }
-    head += `${name}: ${h[i + 1]!}\r\n`;
   }
   if (chunked) head += 'transfer-encoding: chunked\r\n';
   else if (!hasLength && (bodyLength > 0 || (bodyLength <= 0 && PAYLOAD_METHODS.has(req.method)))) head += `content-length: ${Math.max(bodyLength, 0)}\r\n`;
@@ -64,8 +62,8 @@ export function transportError(message: string, code: string): Error {
  * The server's `Keep-Alive: timeout=N` in ms, less a second so we never reuse a connection the
  * server is about to close (undici does the same); 0 when absent.
  */
-export function keepAliveHint(value: string): number {
-  const m = /timeout\s*=\s*(\d+)/i.exec(value);
+export function keepAliveHint(value: string | undefined): number {
+  const m = value === undefined ? null : /timeout\s*=\s*(\d+)/i.exec(value);
   return m ? Math.max(Number(m[1]) * 1000 - 1000, 1) : 0;
 }
 
