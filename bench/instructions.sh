@@ -3,12 +3,14 @@
 # that does not drift with this VM's speed, for judging a change to the request path.
 #
 #   bench/instructions.sh [requests] [warm-up requests]      (defaults 10000 and 10000)
+#   LOG_FORMAT=json bench/instructions.sh                   (Headwater's access_log.format; default combined)
 #
 # Each proxy runs alone under callgrind with instrumentation off; h2load (--h1, 50 connections)
 # sends the warm-up requests, then instrumentation goes on for the measured requests. User-space
 # instructions only (the kernel's share is not counted), all threads. 13-byte responses from an
 # NGINX origin on two ports, round robin over both; Headwater with its default engine and the
-# access log on, NGINX with a buffered access log. Needs valgrind, h2load and nginx; run
+# access log on (combined, like NGINX's, unless LOG_FORMAT says otherwise), NGINX with a buffered
+# combined access log. Needs valgrind, h2load and nginx; run
 # `npm run build` first. Takes about two minutes.
 set -euo pipefail
 N=${1:-10000}
@@ -52,7 +54,7 @@ upstreams:
     servers:
       - address: 127.0.0.1:$P1
       - address: 127.0.0.1:$P2
-access_log: { enabled: true, path: $TMP/headwater-access.log }
+access_log: { enabled: true, path: $TMP/headwater-access.log, format: ${LOG_FORMAT:-combined} }
 EOF
 nginx -c "$TMP/origin.conf" -p "$TMP" > /dev/null 2>&1 &
 PIDS+=($!)

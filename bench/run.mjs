@@ -93,7 +93,7 @@ async function main() {
     const hw = await startHeadwater({
       repoRoot, tasksetBin: taskset, cpu: (opts.workers ?? 1) > 1 ? '0,1' : PROXY_CPU, dir: path.join(tmp, 'headwater'),
       port: hwPort, originPorts, readyUrl: `http://127.0.0.1:${hwPort}${probe}`, timeoutMs: 10000,
-      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, tls: cert && { ...cert, tlsPort: hwTls, h2Port: hwH2 },
+      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, logFormat: opts.logFormat ?? 'combined', tls: cert && { ...cert, tlsPort: hwTls, h2Port: hwH2 },
     });
     if (hw.skip) {
       skipped.headwater = hw.skip;
@@ -138,7 +138,7 @@ async function main() {
   log(`Headwater bench  ${startedAt}`);
   log(`  node ${env.node}, nginx ${env.nginx}, ${env.wrk}${env.h2load ? `, ${env.h2load}` : ''}`);
   log(`  ${ncpu} x ${env.cpu}, kernel ${env.kernel}`);
-  log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}`);
+  log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}; access logs: NGINX combined, Headwater ${opts.logFormat ?? 'combined'}`);
   log(`  protocols ${opts.protocols.join(',')}; sizes ${sizes.map(sizeLabel).join(', ')}; conns ${opts.conns.join(',')}; ${opts.duration} s x ${opts.runs} run(s)` +
     ` + ${opts.warmup} s warm-up; targets ${active.join(', ')}; about ${estimate} s`);
   if (env.loadavg[0] > 0.5) {

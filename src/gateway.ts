@@ -106,10 +106,10 @@ export class Gateway {
 
   #applyLog(config: Config): void {
     const want = this.#opts.accessLog !== false && config.access_log.enabled;
-    const key = want ? config.access_log.path : '';
+    const key = want ? `${config.access_log.path}\n${config.access_log.format}` : '';
     if (key === this.#logKey) return;
     this.#log?.close();
-    this.#log = want ? new AccessLog({ path: config.access_log.path }) : undefined;
+    this.#log = want ? new AccessLog({ path: config.access_log.path, format: config.access_log.format }) : undefined;
     this.#logKey = key;
   }
 

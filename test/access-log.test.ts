@@ -199,3 +199,42 @@ test('access_log to a file: a quiet gateway still writes its lines within about 
   }
   assert.ok(found, 'the line reached the file while the gateway kept running');
 });
+
+test('access_log format combined: NGINX combined lines, request fields from either engine', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hw-access-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'access.log');
+  const track = closer(t);
+  const o = track(await startOrigin('a', (_req, res) => res.writeHead(200, { 'content-length': '2' }).end('ok')));
+  const format = '$remote_addr - $remote_user "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $upstream_addr [$http_x_tag]';
+  const { gw, url } = await startGateway({ ...simpleConfig([o.address]), access_log: { enabled: true, path: file, format } }, { accessLog: true });
+  const port = portOf(url);
+  const auth = Buffer.from('bob:pw').toString('base64');
+  await rawRequest(port, `GET /c-1?a=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: tool "1"\r\nReferer: http://r/\r\nAuthorization: Basic ${auth}\r\nX-Tag: a\r\nX-Tag: b\r\nConnection: close\r\n\r\n`);
+  await rawRequest(port, 'GET /c-2 HTTP/1.0\r\n\r\n');
+  await gw.close(100);
+  let text = '';
+  for (let i = 0; i < 50 && (text.match(/\/c-/g) ?? []).length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    text = await readFile(file, 'utf8').catch(() => '');
+  }
+  assert.deepEqual(text.split('\n').filter(Boolean), [
+    `127.0.0.1 - bob "GET /c-1?a=1 HTTP/1.1" 200 2 "http://r/" "tool \\x221\\x22" ${o.address} [a, b]`,
+    `127.0.0.1 - - "GET /c-2 HTTP/1.0" 200 2 "-" "-" ${o.address} [-]`,
+  ]);
+});
+
+test('access_log format: an unknown variable is a config error; presets and json are accepted', () => {
+  const config = (access_log: object) => ({ listeners: [{ address: '127.0.0.1:0' }], ...simpleConfig(['127.0.0.1:1']), access_log });
+  const r = lib.validateConfig(config({ format: '$remote_addr $remote_usr' }));
+  assert.ok(!r.ok);
+  assert.deepEqual(r.issues.map((i) => `${i.path}: ${i.message}`), [
+    'access_log.format: expected `json`, `combined`, `common` or a template of NGINX `$variables`, found "$remote_addr $remote_usr" (unknown variable $remote_usr (did you mean $remote_user?))',
+  ]);
+  for (const format of ['json', 'combined', 'common', '$status']) {
+    const ok = lib.validateConfig(config({ format }));
+    assert.ok(ok.ok && ok.config.access_log.format === format, format);
+  }
+  const dflt = lib.validateConfig(config({}));
+  assert.ok(dflt.ok && dflt.config.access_log.format === 'json');
+});

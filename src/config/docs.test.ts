@@ -29,6 +29,7 @@ test('the reference documents every key with its type and default', () => {
     'upstreams.<name>.retry.on',
     'upstreams.<name>.servers[].max_fails',
     'access_log.path',
+    'access_log.format',
   ]) {
     assert.ok(md.includes(`### \`${path}\``), `no section for ${path}`);
   }

@@ -80,7 +80,7 @@ test('the contract example normalizes as expected', () => {
   assert.equal(api.servers[1]!.down, true);
   assert.equal(c.shutdown_timeout, 30_000);
   assert.equal(c.forwarded, 'x-forwarded');
-  assert.deepEqual(c.access_log, { enabled: true, path: '-' });
+  assert.deepEqual(c.access_log, { enabled: true, path: '-', format: 'json' });
 });
 
 test('minimal config: defaults for names, match, routes, upstreams', () => {
@@ -113,7 +113,7 @@ test('minimal config: defaults for names, match, routes, upstreams', () => {
   );
   assert.equal(c2.shutdown_timeout, 90_000);
   assert.equal(c2.forwarded, 'rfc7239');
-  assert.deepEqual(c2.access_log, { enabled: false, path: '/var/log/hw.log' });
+  assert.deepEqual(c2.access_log, { enabled: false, path: '/var/log/hw.log', format: 'json' });
   assert.deepEqual(c2.routes[0], {
     name: 'route-0',
     match: { methods: ['GET'], headers: { 'x-canary': '1' }, host: '*.example.com' },

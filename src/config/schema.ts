@@ -9,6 +9,7 @@ import { upstreamSchema } from './schema-upstream.js';
 import { http2LimitsSchema, listenerH2c, listenerHttp2, listenerTlsSchema } from './schema-tls.js';
 import { resolverSchema } from './schema-traffic.js';
 import { streamListenerFields } from './schema-stream.js';
+import { compileFormat } from '../observability/log-format.js';
 
 export const listenerSchema = object(
   {
@@ -79,12 +80,25 @@ export const configSchema = object(
           default: '-',
           doc: 'Where to write it: `-` or `stdout` for standard output (containers, systemd), otherwise a file path (appended to).',
         }),
+        format: string({
+          default: 'json',
+          type: 'json, combined, common or a template',
+          expected: '`json`, `combined`, `common` or a template of NGINX `$variables`',
+          check: (s) => (s === 'json' ? undefined : formatProblem(s)),
+          doc: 'The line format. `json`: one JSON object per request (pino\'s line shape, with the attempts made). `combined` and `common`: NGINX\'s formats of those names, for the tools that read them. Or a template as NGINX `log_format` writes it, e.g. `\'$remote_addr "$request" $status $request_time $upstream_addr\'` (variables in [the guide](guide.md#access-log-formats)). With a format other than `json`, the event lines (server up/down, retries, reloads, TCP streams) go to standard error as JSON instead of this log.',
+        }),
       },
       { default: {}, doc: 'The request log.' },
     ),
   },
   { type: 'configuration', doc: 'The configuration file.' },
 );
+
+/** Why a log format does not compile, or undefined. */
+function formatProblem(spec: string): string | undefined {
+  const f = compileFormat(spec);
+  return typeof f === 'string' ? f : undefined;
+}
 
 /** What the schema produces, before names and defaults that depend on position are filled in. */
 export type ParsedConfig = Infer<typeof configSchema>;

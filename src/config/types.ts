@@ -234,5 +234,11 @@ export interface Config {
   engine: 'node' | 'lean';
   /** How the client address is passed on: X-Forwarded-* always; RFC 7239 Forwarded too when set. */
   forwarded: 'x-forwarded' | 'rfc7239';
-  access_log: { enabled: boolean; /** '-' or 'stdout' for standard output, or a file path */ path: string };
+  access_log: {
+    enabled: boolean;
+    /** '-' or 'stdout' for standard output, or a file path */
+    path: string;
+    /** 'json', 'combined', 'common' or an NGINX-style template */
+    format: string;
+  };
 }

@@ -335,6 +335,39 @@ export function splitFields(text: string, p: number): string[] {
   }
 }
 
+/**
+ * For each of `names` (lower-case tokens), the value (OWS trimmed) of the field of that name
+ * among the field lines of `text` from `p` (a head the scanner accepted), in one pass; null
+ * when one of them occurs more than once (the caller joins repeats its own way).
+ */
+export function fieldValues(text: string, p: number, names: readonly string[]): Array<string | undefined> | null {
+  const out: Array<string | undefined> = [];
+  for (let k = 0; k < names.length; k++) out.push(undefined);
+  for (;;) {
+    const eol = text.indexOf('\r\n', p);
+    if (eol <= p) return out;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      const n = name.length;
+      if (text.charCodeAt(p + n) !== 58 || !sameName(text, p, name)) continue;
+      if (out[k] !== undefined) return null;
+      let vs = p + n + 1;
+      let ve = eol;
+      while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+      while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+      out[k] = text.slice(vs, ve);
+      break;
+    }
+    p = eol + 2;
+  }
+}
+
+/** text[p, p + lower.length) is `lower` ignoring case (token characters: `| 0x20` folds only letters onto letters). */
+function sameName(text: string, p: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((text.charCodeAt(p + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
 /** The latin1 text of buf[s, e): one native call (latin1Slice when present). */
 export function latin1(buf: Buffer, s: number, e: number): string {
   return (buf as Latin1Buffer).latin1Slice !== undefined ? (buf as Latin1Buffer).latin1Slice(s, e) : buf.toString('latin1', s, e);

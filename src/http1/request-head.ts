@@ -9,7 +9,7 @@ import {
   AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_FORWARDED, F_HOST,
   F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO,
   HOP_BY_HOP_KINDS, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_NOT_LAST,
-  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, keptLines, kindMask, latin1,
+  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, fieldValues, keptLines, kindMask, latin1,
   namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
 } from './fields.js';
 
@@ -50,6 +50,8 @@ export interface RequestHead {
   passLines: string | undefined;
   /** The X-Forwarded-For values, joined with ", " (undefined when there are none). */
   forwardedFor: string | undefined;
+  /** For each of `names` (lower-case), the value of the field of that name, without decoding `headers`; null when one repeats. */
+  fieldValues(names: readonly string[]): Array<string | undefined> | null;
 }
 
 /** A request head whose header array is sliced from its text only when asked for. */
@@ -70,6 +72,10 @@ class ParsedRequestHead implements RequestHead {
 
   get headers(): string[] {
     return (this.#headers ??= splitFields(this.#text, this.#fs));
+  }
+
+  fieldValues(names: readonly string[]): Array<string | undefined> | null {
+    return fieldValues(this.#text, this.#fs, names);
   }
 }
 

@@ -77,6 +77,14 @@ export function isoAt(ms: number): string {
   return (lastIso = `${prefix}${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`);
 }
 
+/**
+ * The epoch milliseconds of an ISO time: without parsing when it is the text isoAt made last
+ * (the access record's time, formatted a moment ago).
+ */
+export function msOfIso(iso: string): number {
+  return iso === lastIso ? lastMs : Date.parse(iso);
+}
+
 /** ISO time of now. */
 export function isoNow(): string {
   return isoAt(Date.now());

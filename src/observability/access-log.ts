@@ -1,17 +1,21 @@
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import { accessLine, isoNow } from './access-line.js';
-import { channels, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent, type StreamRecord, type UpstreamEvent } from './events.js';
+import { compileFormat } from './log-format.js';
+import { channels, logFields, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent, type StreamRecord, type UpstreamEvent } from './events.js';
 
-/** Where the JSON lines go: '-' or 'stdout' for standard output, else a file path (appended). */
 export interface AccessLogOptions {
+  /** Where the lines go: '-' or 'stdout' for standard output, else a file path (appended). */
   path: string;
+  /** 'json' (the default), or a format log-format.ts compiles (`combined`, `common`, a template). */
+  format?: string;
 }
 
 const BATCH = 64 * 1024;
 
-/** Buffer's native UTF-8 writer, without Buffer#write's argument juggling (room is checked first). */
-interface Utf8Buffer extends Buffer {
+/** Buffer's native writers, without Buffer#write's argument juggling (room is checked first). */
+interface NativeWriteBuffer extends Buffer {
   utf8Write(s: string, offset: number): number;
+  latin1Write(s: string, offset: number): number;
 }
 /** pino's numeric levels. */
 const LEVEL = { info: 30, warn: 40, error: 50 } as const;
@@ -29,6 +33,10 @@ export class AccessLog {
    * building or re-encoding), when it fills or within 200 ms when traffic is light.
    */
   readonly #lines: SonicBoom;
+  /** Where event lines go: the access log itself with the json format, else standard error. */
+  readonly #events: SonicBoom;
+  /** Access lines are ASCII (NGINX-style formats escape to it): encoded as latin1, which is cheaper. */
+  readonly #ascii: boolean;
   #buf = Buffer.allocUnsafe(BATCH);
   #len = 0;
   /** Armed by the first line after it last fired; a batch that fills up is written without touching it. */
@@ -49,7 +57,14 @@ export class AccessLog {
   constructor(opts: AccessLogOptions) {
     const toStdout = opts.path === '-' || opts.path === 'stdout';
     this.#lines = new (sonicBoom as unknown as typeof SonicBoom)({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout, contentMode: 'buffer', maxWrite: BATCH });
-    this.#on(channels.request, (m) => this.#append(accessLine(m as AccessRecord)));
+    const format = opts.format === undefined || opts.format === 'json' ? undefined : compileFormat(opts.format);
+    if (typeof format === 'string') throw new Error(`access_log.format: ${format}`);
+    this.#ascii = format?.ascii ?? false;
+    this.#events = format === undefined ? this.#lines : new (sonicBoom as unknown as typeof SonicBoom)({ dest: 2, sync: true });
+    if (format !== undefined) {
+      logFields.names = format.fields;
+      this.#on(channels.request, (m) => this.#append(format.line(m as AccessRecord)));
+    } else this.#on(channels.request, (m) => this.#append(accessLine(m as AccessRecord)));
     this.#on(channels.host, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'host', ...(m as HostEvent) }));
     this.#on(channels.upstream, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'upstream', ...(m as UpstreamEvent) }));
     this.#on(channels.stream, (m) => this.#event(LEVEL.info, m as StreamRecord));
@@ -70,13 +85,19 @@ export class AccessLog {
         return;
       }
     }
-    this.#len += (this.#buf as Utf8Buffer).utf8Write(line, this.#len);
+    const buf = this.#buf as NativeWriteBuffer;
+    this.#len += this.#ascii ? buf.latin1Write(line, this.#len) : buf.utf8Write(line, this.#len);
     this.#timer ??= setTimeout(this.#onTimer, 200).unref();
   }
 
-  /** An event line (pino's shape: numeric level first), written at once with what is batched. */
+  /** An event line (pino's shape: numeric level first), written at once (with what is batched, when they share a place). */
   #event(level: number, fields: object): void {
-    this.#append(`${JSON.stringify({ level, ...fields })}\n`);
+    const line = `${JSON.stringify({ level, ...fields })}\n`;
+    if (this.#events !== this.#lines) {
+      this.#events.write(line);
+      return;
+    }
+    this.#append(line);
     this.#flush();
   }
 
@@ -98,5 +119,6 @@ export class AccessLog {
     this.#lines.end();
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
+    logFields.names = [];
   }
 }

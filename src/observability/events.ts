@@ -53,7 +53,18 @@ export interface AccessRecord {
   bytes_in?: number;
   /** Upgraded connections: how the tunnel ended (closed, idle_timeout, client_error, upstream_error, shutdown). */
   outcome?: string;
+  /** `HTTP/1.1`, `HTTP/1.0` or `HTTP/2.0`. */
+  protocol?: string;
+  /** The values of the request fields named in {@link logFields}, in that order (repeats joined), when it names any. */
+  fields?: Array<string | undefined>;
 }
+
+/**
+ * Request fields the access log's format prints (`$http_*`, Authorization for `$remote_user`):
+ * the request path copies them into AccessRecord.fields. Set by the access log; empty by default,
+ * so a request looks up nothing it will not print.
+ */
+export const logFields: { names: readonly string[] } = { names: [] };
 
 /** One line per TCP stream connection, written when it closes. */
 export interface StreamRecord {

@@ -25,6 +25,8 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
   };
   /** Discard whatever body remains. */
   resume(): unknown;
+  /** headers[name] as one string for each of `names` (lower-case), without building `headers` (the lean engine). */
+  logFields?(names: readonly string[]): Array<string | undefined>;
   /** The fields the handler looks at, when the server parsed them already (the lean engine). */
   readonly fields?: RequestFields;
   /**

@@ -10,6 +10,7 @@ import type { AttemptOutcome } from '../health/passive/outcomes.js';
 import { reportAttempt } from '../health/report.js';
 import { recordLatency } from '../upstream/latency.js';
 import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
+import { protocolOf, requestLogFields } from './log-fields.js';
 import { isoNow } from '../observability/access-line.js';
 import { readBody, streamingBody, NO_BODY, type RequestBody } from './body.js';
 import { upstreamLines, upstreamRequestHeaders, type ForwardInfo } from './headers.js';
@@ -315,6 +316,8 @@ export class Forward implements PickContext, AttemptOwner {
         route: this.#routeName,
         upstream: this.#upstreamName,
         tries: this.#tries ?? [],
+        protocol: protocolOf(req),
+        fields: requestLogFields(req),
       };
       if (this.#code) rec.code = this.#code;
       channels.request.publish(rec);

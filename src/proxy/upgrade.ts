@@ -7,6 +7,7 @@ import { stripPrefix } from '../router/path.js';
 import { parseResponseHead, type ResponseHead } from '../http1/response-head.js';
 import { reportAttempt } from '../health/report.js';
 import { channels, type AccessRecord } from '../observability/events.js';
+import { protocolOf, requestLogFields } from './log-fields.js';
 import { isoNow } from '../observability/access-line.js';
 import { proxyEnds } from '../server/proxy-protocol.js';
 import { Dialer } from '../stream/dial.js';
@@ -50,7 +51,7 @@ class Upgrade {
     this.#start = rt.now();
     this.#rec = {
       time: '', client: clientAddress(req), method: req.method ?? 'GET', path: req.url ?? '', host: undefined,
-      status: 0, bytes: 0, duration_ms: 0, route: undefined, upstream: undefined, tries: [],
+      status: 0, bytes: 0, duration_ms: 0, route: undefined, upstream: undefined, tries: [], protocol: protocolOf(req), fields: undefined,
     };
   }
 
@@ -201,6 +202,7 @@ class Upgrade {
     rec.bytes = bytes;
     rec.duration_ms = Math.round((this.#rt.now() - this.#start) * 1000) / 1000;
     rec.tries = this.#dialer?.tries ?? [];
+    rec.fields = requestLogFields(this.#req);
     if (code) rec.code = code;
     channels.request.publish(rec);
   }
