@@ -212,3 +212,14 @@ test('hundreds of fields (scratch offsets grow)', () => {
   assert.deepEqual(r.head.headers.slice(-2), ['X-299', 'v299']);
   assert.equal(head(CURL).headers.length, 6, 'a later small head is unaffected');
 });
+
+test('fieldValues: the fields an access log prints, from the parser\'s notes or one pass over the lines', () => {
+  const h = head('GET / HTTP/1.1\r\nHost: a\r\nuser-AGENT:  tool/1 \r\nX-Id: 7\r\nAuthorization: Basic eDp5\r\n\r\n');
+  assert.deepEqual(h.fieldValues(['user-agent', 'referer', 'authorization']), ['tool/1', undefined, 'Basic eDp5']);
+  // A name the parser does not note: the lines are read.
+  assert.deepEqual(h.fieldValues(['x-id', 'user-agent', 'cookie']), ['7', 'tool/1', undefined]);
+  assert.deepEqual(head('GET / HTTP/1.1\r\nHost: a\r\n\r\n').fieldValues(['user-agent', 'x-id']), [undefined, undefined]);
+  // Repeats: null, the caller joins them its own way.
+  assert.equal(head('GET / HTTP/1.1\r\nHost: a\r\nReferer: x\r\nreferer: y\r\n\r\n').fieldValues(['referer']), null);
+  assert.equal(head('GET / HTTP/1.1\r\nHost: a\r\nX-Id: 1\r\nX-Id: 2\r\n\r\n').fieldValues(['x-id']), null);
+});

@@ -8,6 +8,7 @@
 import {
   AUTHORITY, C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_FORWARDED, F_HOST,
   F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO,
+  F_USER_AGENT, F_REFERER, F_AUTHORIZATION,
   HOP_BY_HOP_KINDS, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_NOT_LAST,
   TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, fieldValues, keptLines, kindMask, latin1,
   namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
@@ -54,9 +55,30 @@ export interface RequestHead {
   fieldValues(names: readonly string[]): Array<string | undefined> | null;
 }
 
+/** The fields whose place the parser notes (for access logs), in {@link ParsedRequestHead.noted} order. */
+const NOTED_NAMES = ['user-agent', 'referer', 'authorization'];
+/** A noted field's place: its value's start and end in the head's text, as start * 2^21 + end (heads are far below 2 MiB). */
+const PLACE = 0x200000;
+/** Noted: the field is absent, or occurs more than once. */
+const ABSENT = -1;
+const REPEATED = -2;
+
+let indexesFor: readonly string[] = [];
+let indexes: number[] = [];
+/** Each name's index in NOTED_NAMES (-1: not noted), kept for the list last asked about (the log format's). */
+function notedIndexes(names: readonly string[]): number[] {
+  if (names !== indexesFor) {
+    indexes = names.map((n) => NOTED_NAMES.indexOf(n));
+    indexesFor = names;
+  }
+  return indexes;
+}
+
 /** A request head whose header array is sliced from its text only when asked for. */
 class ParsedRequestHead implements RequestHead {
   #headers: string[] | undefined = undefined;
+  /** Places of User-Agent, Referer and Authorization (see PLACE), when any is there. */
+  #noted: number[] | undefined = undefined;
   readonly #text: string;
   /** Offset of the first field line in #text. */
   readonly #fs: number;
@@ -74,8 +96,22 @@ class ParsedRequestHead implements RequestHead {
     return (this.#headers ??= splitFields(this.#text, this.#fs));
   }
 
+  /** The parser's note of where User-Agent, Referer and Authorization are (see PLACE). */
+  note(places: number[]): void {
+    this.#noted = places;
+  }
+
   fieldValues(names: readonly string[]): Array<string | undefined> | null {
-    return fieldValues(this.#text, this.#fs, names);
+    // From the noted places when they answer for every name; else one pass over the lines.
+    const out: Array<string | undefined> = [];
+    const ks = notedIndexes(names);
+    for (let i = 0; i < ks.length; i++) {
+      const k = ks[i]!;
+      const at = this.#noted === undefined ? ABSENT : k < 0 ? REPEATED : this.#noted[k]!;
+      if (k < 0 || at === REPEATED) return fieldValues(this.#text, this.#fs, names);
+      out.push(at === ABSENT ? undefined : this.#text.slice(Math.floor(at / PLACE), at % PLACE));
+    }
+    return out;
   }
 }
 
@@ -229,6 +265,7 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
   let expect = false;
   let forwarded = false;
   let forwardedFor: string | undefined;
+  let ua = ABSENT, referer = ABSENT, auth = ABSENT;
   const tokens: string[] = [];
   const kinds = scan.kinds;
   for (let i = 0, k = 0; i < n; i++, k += 5) {
@@ -273,6 +310,15 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
         expect = true;
         if (ve - vs === 12 && eqLower(buf, vs, '100-continue')) expectContinue = true;
         break;
+      case F_USER_AGENT:
+        ua = ua === ABSENT ? (vs - ls) * PLACE + (ve - ls) : REPEATED;
+        break;
+      case F_REFERER:
+        referer = referer === ABSENT ? (vs - ls) * PLACE + (ve - ls) : REPEATED;
+        break;
+      case F_AUTHORIZATION:
+        auth = auth === ABSENT ? (vs - ls) * PLACE + (ve - ls) : REPEATED;
+        break;
     }
   }
   if (teLine >= 0) {
@@ -289,5 +335,6 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
     minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE,
     expectContinue, upgradeField && (conn & C_UPGRADE) !== 0, host, tokens, relay ? keptLines(text, ls, next - 2, REWRITTEN) : undefined, forwardedFor,
   );
+  if (ua !== ABSENT || referer !== ABSENT || auth !== ABSENT) head.note([ua, referer, auth]);
   return { kind: 'head', head, next };
 }
