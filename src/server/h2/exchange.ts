@@ -72,6 +72,9 @@ export class H2Request implements ProxyRequest {
   }
 }
 
+/** Body chunks up to this size are copied into the stream (see H2Response.write). */
+const COPY_MAX = 16 * 1024;
+
 /** Connection-specific fields (RFC 9113 8.2.2) that an HTTP/2 response must not carry. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
 
@@ -151,10 +154,27 @@ export class H2Response implements ProxyResponse {
     return true;
   }
 
+  /**
+   * The stream keeps a reference to `chunk` until its DATA frames are out, and the lean transport
+   * reuses its read buffer once write returns true (see UpstreamHandler.onData). Small chunks are
+   * copied; a large one is referred to, and write reports false until the stream is done with it
+   * ('drain' then follows).
+   */
   write(chunk: Buffer): boolean {
     if (!this.#respond(false)) return true;
-    return this.#stream.write(chunk);
+    const s = this.#stream;
+    if (chunk.length <= COPY_MAX) return s.write(Buffer.from(chunk));
+    this.#held++;
+    s.write(chunk, this.#flushed);
+    return false;
   }
+
+  /** Writes still referring to the caller's chunk. */
+  #held = 0;
+  #drainListeners: Array<() => void> = [];
+  readonly #flushed = (): void => {
+    if (--this.#held === 0 && !this.#stream.destroyed) for (const fn of [...this.#drainListeners]) fn();
+  };
 
   end(chunk?: string): unknown {
     const empty = chunk === undefined || chunk.length === 0;
@@ -171,10 +191,12 @@ export class H2Response implements ProxyResponse {
   }
 
   on(event: 'close' | 'drain', fn: () => void): unknown {
+    if (event === 'drain') this.#drainListeners.push(fn);
     return this.#stream.on(event, fn);
   }
 
   off(event: 'close' | 'drain', fn: () => void): unknown {
+    if (event === 'drain') this.#drainListeners = this.#drainListeners.filter((f) => f !== fn);
     return this.#stream.off(event, fn);
   }
 }
