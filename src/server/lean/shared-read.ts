@@ -1,4 +1,5 @@
-import net from 'node:net';
+import type net from 'node:net';
+import { kBuffer, kBufferCb, kBufferGen, type OnreadFields } from '../../util/onread.js';
 
 /**
  * Reads of client sockets (plain, or TLS: the TLS layer hands over decrypted bytes the same way)
@@ -14,19 +15,6 @@ export type SharedReader = (buf: Buffer, n: number) => void;
 
 const SHARED = Buffer.allocUnsafe(64 * 1024);
 
-// net keeps the onread settings under symbols; read their identities off a socket made with them.
-const probe = new net.Socket({ onread: { buffer: Buffer.alloc(1), callback: () => true } } as net.SocketConstructorOpts);
-const symbols = new Map(Object.getOwnPropertySymbols(probe).map((s) => [s.description, s]));
-const kBuffer = symbols.get('kBuffer');
-const kBufferCb = symbols.get('kBufferCb');
-const kBufferGen = symbols.get('kBufferGen');
-probe.destroy();
-
-interface Handle {
-  useUserBuffer?(buf: Uint8Array): void;
-}
-type Fields = Record<symbol, unknown> & { _handle?: Handle | null };
-
 /** Where a socket's reads go: the reader, or (null, after `releaseShared`) the socket's own stream. */
 const kReader = Symbol('sharedReader');
 
@@ -35,7 +23,7 @@ const kReader = Symbol('sharedReader');
  * does not offer it (then use 'data' events).
  */
 export function readShared(socket: net.Socket, reader: SharedReader): boolean {
-  const s = socket as unknown as Fields;
+  const s = socket as unknown as OnreadFields;
   const handle = s._handle;
   if (kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined) return false;
   if (!handle || typeof handle.useUserBuffer !== 'function' || s[kBuffer]) return false;
@@ -62,6 +50,6 @@ export function readShared(socket: net.Socket, reader: SharedReader): boolean {
  * events, pipe) as copies, with the stream's backpressure.
  */
 export function releaseShared(socket: net.Socket): void {
-  const s = socket as unknown as Fields;
+  const s = socket as unknown as OnreadFields;
   if (s[kReader] !== undefined) s[kReader] = null;
 }

@@ -4,6 +4,7 @@ import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { writeDirect } from '../../util/direct-write.js';
+import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
 /**
@@ -11,15 +12,6 @@ import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type 
  * on every 64 KiB read of a large body; 256 KiB lets one read pass straight through.
  */
 const SOCKET_HWM = 256 * 1024;
-
-/**
- * Size of the connection's own read buffer. Socket reads land in it (net's `onread`) instead of
- * a fresh 64 KiB buffer per read, which spared a lot of external memory and GC on large bodies.
- * 128 KiB takes a 64 KiB response with its head in one read: paired runs against 64 KiB gave
- * +9% req/s at 64 KiB and +12% at 1 MiB (16 KiB: -30%). Pages are only resident once a read
- * has reached them, so small responses do not pay for the size.
- */
-const READ_BUF = 128 * 1024;
 
 /** rawHeaders for onHeaders: the handler reads them from the head it is given. */
 const NO_FIELDS: string[] = [];
@@ -67,17 +59,17 @@ export class UpstreamConnection {
   #remaining = 0;
   #chunked: ChunkedDecoder | undefined;
   #paused = false;
-  /** The read buffer; body bytes handed to the handler are views into it (see UpstreamHandler.onData). */
-  #rbuf: Buffer = Buffer.allocUnsafe(READ_BUF);
-  /**
-   * The last exchange ended with body bytes possibly still held by the handler: read the next
-   * bytes into a new buffer and leave the old one to them.
-   */
-  #stale = false;
+  /** The buffer of the read being handled, while it is: body bytes handed on are views into it. */
+  #reading: Buffer | undefined = undefined;
+  /** The shared read buffer this connection's handler kept a view of (paused), until it resumes. */
+  #taken: Buffer | undefined = undefined;
   readonly #abort = (err?: Error) => this.#fail(err ?? transportError('request aborted', 'UND_ERR_ABORTED'));
   readonly #resume = () => {
     if (this.#paused && this.#st === St.Body) {
       this.#paused = false;
+      // Resuming says the handler is done with the bytes it was given.
+      if (this.#taken !== undefined) giveBack(this.#taken);
+      this.#taken = undefined;
       this.socket.resume();
     }
   };
@@ -106,8 +98,9 @@ export class UpstreamConnection {
         port: opts.port,
         noDelay: true,
         highWaterMark: SOCKET_HWM,
-        onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => (this.#onData(buf as Buffer, n), true) },
+        onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => this.#onRead(buf as Buffer, n) },
       } as net.NetConnectOpts);
+      addReader(this.socket);
       this.socket.on('connect', () => this.#onConnect());
       // Queued by net until the connection is up, so it precedes the first request.
       if (preamble) this.socket.write(preamble.bytes);
@@ -210,15 +203,17 @@ export class UpstreamConnection {
     this.#handler?.onRequestSent?.();
   }
 
-  #readBuffer(): Buffer {
-    if (this.#stale) {
-      this.#stale = false;
-      this.#rbuf = Buffer.allocUnsafe(READ_BUF);
+  #onRead(buf: Buffer, n: number): true {
+    this.#reading = buf;
+    try {
+      this.#onData(buf, n);
+    } finally {
+      this.#reading = undefined;
     }
-    return this.#rbuf;
+    return true;
   }
 
-  /** `n` bytes were read into `rbuf`; they may be overwritten by the next read. */
+  /** `n` bytes were read into `rbuf`; they may be overwritten by the next read (of any connection). */
   #onData(rbuf: Buffer, n: number): void {
     if (this.#st === St.Head) {
       const held = this.#buf;
@@ -315,14 +310,17 @@ export class UpstreamConnection {
       this.#paused = true;
       this.socket.pause();
     }
+    // Paused in the middle of a read: the handler keeps views of the shared buffer.
+    if (this.#reading !== undefined && this.#taken === undefined && takeShared(this.#reading)) this.#taken = this.#reading;
   }
 
   #complete(): void {
     const handler = this.#handler!;
     this.#handler = undefined;
     if (this.#paused) {
-      // The handler may still hold body bytes in the read buffer: the next read gets a new one.
-      this.#stale = true;
+      // The handler may still hold views of a taken buffer (the last bytes are being written):
+      // it is left to them, not given back.
+      this.#taken = undefined;
       this.#paused = false;
       this.socket.resume();
     }
@@ -381,6 +379,8 @@ export class UpstreamConnection {
     if (this.#st === St.Closed) return;
     this.#st = St.Closed;
     this.#buf = undefined;
+    this.#taken = undefined;
+    removeReader(this.socket);
     this.socket.destroy();
     this.#owner.gone(this);
   }

@@ -1,0 +1,31 @@
+import net from 'node:net';
+
+/**
+ * net's `onread` mode (reads land in a buffer the socket was given, and go to a callback instead of
+ * 'data' events) keeps its settings under symbols: their identities, read off a socket made with
+ * them. Undefined when this Node's net does not have them.
+ */
+const probe = new net.Socket({ onread: { buffer: Buffer.alloc(1), callback: () => true } } as net.SocketConstructorOpts);
+const symbols = new Map(Object.getOwnPropertySymbols(probe).map((s) => [s.description, s]));
+export const kBuffer = symbols.get('kBuffer');
+export const kBufferCb = symbols.get('kBufferCb');
+export const kBufferGen = symbols.get('kBufferGen');
+probe.destroy();
+
+interface Handle {
+  useUserBuffer?(buf: Uint8Array): void;
+}
+export type OnreadFields = Record<symbol, unknown> & { _handle?: Handle | null };
+
+/**
+ * Point an `onread` socket's next read at `buf` (node otherwise takes the buffer its generator
+ * returned after the last read). False when the socket or this Node cannot.
+ */
+export function pointReadsAt(socket: net.Socket, buf: Buffer): boolean {
+  const s = socket as unknown as OnreadFields;
+  const handle = s._handle;
+  if (kBuffer === undefined || !handle || typeof handle.useUserBuffer !== 'function' || !s[kBuffer]) return false;
+  s[kBuffer] = buf;
+  handle.useUserBuffer(buf);
+  return true;
+}
