@@ -20,8 +20,17 @@ interface StreamHandle {
   writeLatin1String(req: WriteReq, data: string): number;
 }
 
+/** The fields of node's WritableState read here (Node 20: plain fields and prototype getters). */
+interface WritableState {
+  length: number;
+  corked: number;
+  ending: boolean;
+  destroyed: boolean;
+}
+
 interface DirectSocket extends Socket {
   _handle: StreamHandle | null;
+  _writableState: WritableState;
   /** net.Socket's: refresh the inactivity timeout (setTimeout), as its own writes do. */
   _unrefTimer(): void;
   /** Direct writes the kernel has not taken whole yet. */
@@ -88,7 +97,11 @@ export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout:
   const s = sock as DirectSocket;
   const h = s._handle;
   // TCP only: libuv queues writes behind a pending one, where a TLS handle takes one at a time.
-  if (WriteWrap === undefined || STATE === undefined || h === null || h.constructor !== TCP || s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting || s.destroyed || s.writableEnded) return undefined;
+  if (WriteWrap === undefined || STATE === undefined || h === null || h.constructor !== TCP || s.connecting) return undefined;
+  // The state's own fields, not the socket's writableLength/writableCorked/writableEnded/destroyed
+  // getters: sockets of several shapes pass here, and each getter was a megamorphic lookup.
+  const ws = s._writableState;
+  if (ws.length !== 0 || ws.corked !== 0 || ws.ending || ws.destroyed) return undefined;
   const req = spare ?? new WriteWrap();
   spare = undefined;
   req.handle = h;
