@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { writeDirect } from '../src/util/direct-write.js';
+import { writeDirect, writevDirect } from '../src/util/direct-write.js';
 import { makePki } from './helpers/certs.js';
 
 /** A connected pair on 127.0.0.1: `a` is ours, `b` the peer (paused until told). */
@@ -62,6 +62,33 @@ test('direct writes arrive in order with socket.write and end, and drain once th
   await once(b, 'end');
   assert.equal(sha(got), sha(sent));
   assert.ok(drains >= 1, "'drain' after the pending write completed");
+});
+
+test('writevDirect: a latin1 head and buffers in one call, in order, pending ones kept until the kernel has them', async (t) => {
+  const { a, b } = await pair(t);
+  const sent: Buffer[] = [];
+  let pending = false;
+  let drains = 0;
+  a.on('drain', () => drains++);
+  for (let i = 0; i < 2000 && !pending; i++) {
+    const head = `HTTP/1.1 200 OK\r\nx-n: ${i} \u00e9\r\n\r\n`;
+    const body = Buffer.alloc(96 * 1024, i % 251);
+    const r = writevDirect(a, [head, body], false);
+    assert.notEqual(r, undefined, 'nothing queued in the stream: direct');
+    sent.push(Buffer.from(head, 'latin1'), body);
+    pending = r === false;
+  }
+  assert.ok(pending, 'a writev went pending once the kernel buffers were full');
+  // The pending pieces must survive a GC: only the write request refers to them now.
+  (globalThis as { gc?: () => void }).gc?.();
+  a.end('tail');
+  sent.push(Buffer.from('tail'));
+  const got: Buffer[] = [];
+  b.on('data', (c: Buffer) => got.push(c));
+  b.resume();
+  await once(b, 'end');
+  assert.equal(sha(got), sha(sent));
+  assert.ok(drains >= 1, "'drain' after the pending writev completed");
 });
 
 test('direct writes step aside while the stream has bytes queued or is corked', async (t) => {

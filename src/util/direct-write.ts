@@ -6,6 +6,8 @@ interface WriteReq {
   handle: unknown;
   oncomplete: (status: number) => void;
   socket: DirectSocket;
+  /** What a pending write refers to, kept alive until it completes (as node's own writes do). */
+  keep?: unknown;
 }
 
 interface StreamWrap {
@@ -18,6 +20,7 @@ interface StreamHandle {
   constructor: unknown;
   writeBuffer(req: WriteReq, data: Buffer): number;
   writeLatin1String(req: WriteReq, data: string): number;
+  writev(req: WriteReq, chunks: unknown[], allBuffers: boolean): number;
 }
 
 /** The fields of node's WritableState read here (Node 20: plain fields and prototype getters). */
@@ -68,6 +71,7 @@ let spare: WriteReq | undefined;
 
 function onComplete(this: WriteReq, status: number): void {
   const s = this.socket;
+  this.keep = undefined;
   s[PENDING]!--;
   if (status < 0) s.destroy(writeError(status));
   else if (s[PENDING] === 0) s.emit('drain');
@@ -95,6 +99,34 @@ function writeError(errno: number): Error {
  */
 export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout: boolean): boolean | undefined {
   const s = sock as DirectSocket;
+  const h = directHandle(s);
+  if (h === undefined) return undefined;
+  const req = spare ?? new WriteWrap!();
+  spare = undefined;
+  req.handle = h;
+  const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
+  return settle(s, req, err, refreshTimeout, data);
+}
+
+/**
+ * writeDirect for several pieces in one system call (strings are latin1): a head and a large body
+ * chunk without copying the chunk. Same contract: undefined when it cannot, else whether the kernel
+ * took all of it (when not, the pieces stay referenced until it has, and 'drain' follows).
+ */
+export function writevDirect(sock: Socket, pieces: Array<Buffer | string>, refreshTimeout: boolean): boolean | undefined {
+  const s = sock as DirectSocket;
+  const h = directHandle(s);
+  if (h === undefined) return undefined;
+  const chunks: unknown[] = [];
+  for (const p of pieces) chunks.push(p, typeof p === 'string' ? 'latin1' : 'buffer');
+  const req = spare ?? new WriteWrap!();
+  spare = undefined;
+  req.handle = h;
+  return settle(s, req, h.writev(req, chunks, false), refreshTimeout, chunks);
+}
+
+/** The socket's TCP handle when a direct write may go on it now: nothing of node's queued, not ending. */
+function directHandle(s: DirectSocket): StreamHandle | undefined {
   const h = s._handle;
   // TCP only: libuv queues writes behind a pending one, where a TLS handle takes one at a time.
   if (WriteWrap === undefined || STATE === undefined || h === null || h.constructor !== TCP || s.connecting) return undefined;
@@ -102,22 +134,24 @@ export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout:
   // getters: sockets of several shapes pass here, and each getter was a megamorphic lookup.
   const ws = s._writableState;
   if (ws.length !== 0 || ws.corked !== 0 || ws.ending || ws.destroyed) return undefined;
-  const req = spare ?? new WriteWrap();
-  spare = undefined;
-  req.handle = h;
-  const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
+  return h;
+}
+
+/** After a direct write was dispatched: error, done at once (the request is reused), or pending. */
+function settle(s: DirectSocket, req: WriteReq, err: number, refreshTimeout: boolean, keep: unknown): boolean {
   if (refreshTimeout) s._unrefTimer();
   if (err !== 0) {
     spare = req;
     s.destroy(writeError(err));
     return false;
   }
-  if (STATE[LAST_WRITE_ASYNC] === 0) {
+  if (STATE![LAST_WRITE_ASYNC] === 0) {
     spare = req;
     return true;
   }
   req.socket = s;
   req.oncomplete = onComplete;
+  req.keep = keep;
   s[PENDING] = (s[PENDING] ?? 0) + 1;
   return false;
 }

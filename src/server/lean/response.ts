@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyResponse } from '../../proxy/exchange.js';
 import type { LeanRequest } from './request.js';
-import { writeDirect } from '../../util/direct-write.js';
+import { writeDirect, writevDirect } from '../../util/direct-write.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -148,9 +148,10 @@ export class LeanResponse implements ProxyResponse {
     const head = this.#head;
     const sock = this.#socket;
     if (this.#framing !== F_CHUNKED) {
-      if (head === null) return this.#held(sock.write(chunk, this.#flushed));
+      // Large chunks go out as they are: a false return keeps the caller's bytes until 'drain'.
+      if (head === null) return writeDirect(sock, chunk, false) ?? this.#held(sock.write(chunk, this.#flushed));
       this.#head = null;
-      if (n > COALESCE) return this.#held(corked(sock, head, chunk, null, this.#flushed));
+      if (n > COALESCE) return writevDirect(sock, [head, chunk], false) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
       const out = Buffer.allocUnsafe(head.length + n);
       (out as Latin1Buffer).latin1Write(head, 0);
       chunk.copy(out, head.length);
