@@ -84,3 +84,13 @@ test('unknown variables and empty formats are refused, with a suggestion', () =>
   // '$' not followed by a name is text.
   assert.equal(compile('cost: 5$ $status').line(base), 'cost: 5$ 200\n');
 });
+
+test('without code generation from strings, formats still compile (to a loop) and write the same lines', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = `import { compileFormat } from ${JSON.stringify(new URL('./log-format.js', import.meta.url).href)};
+    const f = compileFormat('$remote_addr "$request" $status "$http_user_agent"');
+    process.stdout.write(f.line({ time: '2026-11-21T10:00:05.042Z', client: '10.0.0.7', method: 'GET', path: '/', host: undefined, status: 204, bytes: 0,
+      duration_ms: 1, route: undefined, upstream: undefined, tries: [], fields: ['ua/1'] }));`;
+  const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(out, '10.0.0.7 "GET / HTTP/1.1" 204 "ua/1"\n');
+});
