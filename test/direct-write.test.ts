@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { writeDirect, writevDirect } from '../src/util/direct-write.js';
+import { socketTimer, writeDirect, writevDirect } from '../src/util/direct-write.js';
 import { makePki } from './helpers/certs.js';
 
 /** A connected pair on 127.0.0.1: `a` is ours, `b` the peer (paused until told). */
@@ -35,7 +35,7 @@ function sha(bufs: Buffer[]): string {
 test('direct writes arrive in order with socket.write and end, and drain once the kernel takes a pending one', async (t) => {
   const { a, b } = await pair(t);
   const sent: Buffer[] = [];
-  assert.equal(writeDirect(a, 'head ', false), true);
+  assert.equal(writeDirect(a, 'head '), true);
   sent.push(Buffer.from('head ', 'latin1'));
   // Fill the kernel buffers while the peer reads nothing: a write goes pending.
   let pending = false;
@@ -43,7 +43,7 @@ test('direct writes arrive in order with socket.write and end, and drain once th
   a.on('drain', () => drains++);
   for (let i = 0; i < 2000 && !pending; i++) {
     const chunk = Buffer.alloc(64 * 1024, i % 251);
-    const r = writeDirect(a, chunk, false);
+    const r = writeDirect(a, chunk);
     assert.notEqual(r, undefined, 'nothing queued in the stream: direct');
     sent.push(chunk);
     pending = r === false;
@@ -51,7 +51,7 @@ test('direct writes arrive in order with socket.write and end, and drain once th
   assert.ok(pending, 'a write went pending once the kernel buffers were full');
   // Still direct while one is pending (the stream itself has nothing queued), and in order.
   const more = Buffer.from('more');
-  assert.notEqual(writeDirect(a, more, false), undefined);
+  assert.notEqual(writeDirect(a, more), undefined);
   sent.push(more);
   a.write('tail');
   sent.push(Buffer.from('tail'));
@@ -73,7 +73,7 @@ test('writevDirect: a latin1 head and buffers in one call, in order, pending one
   for (let i = 0; i < 2000 && !pending; i++) {
     const head = `HTTP/1.1 200 OK\r\nx-n: ${i} \u00e9\r\n\r\n`;
     const body = Buffer.alloc(96 * 1024, i % 251);
-    const r = writevDirect(a, [head, body], false);
+    const r = writevDirect(a, [head, body]);
     assert.notEqual(r, undefined, 'nothing queued in the stream: direct');
     sent.push(Buffer.from(head, 'latin1'), body);
     pending = r === false;
@@ -94,16 +94,16 @@ test('writevDirect: a latin1 head and buffers in one call, in order, pending one
 test('direct writes step aside while the stream has bytes queued or is corked', async (t) => {
   const { a, b } = await pair(t);
   a.cork();
-  assert.equal(writeDirect(a, 'x', false), undefined);
+  assert.equal(writeDirect(a, 'x'), undefined);
   a.uncork();
   // Node queues what the kernel does not take at once: fill until it does.
   const big = Buffer.alloc(8 * 1024 * 1024, 1);
   a.write(big);
   assert.ok(a.writableLength > 0);
-  assert.equal(writeDirect(a, 'y', false), undefined);
+  assert.equal(writeDirect(a, 'y'), undefined);
   b.resume();
   await once(a, 'drain');
-  assert.equal(writeDirect(a, 'z', false), true);
+  assert.equal(writeDirect(a, 'z'), true);
 });
 
 test('a direct write on a closed peer destroys the socket with an errno-coded error', async (t) => {
@@ -116,7 +116,7 @@ test('a direct write on a closed peer destroys the socket with an errno-coded er
   await new Promise((r) => setTimeout(r, 20));
   // The first write after the reset may still be taken; a later one fails (EPIPE/ECONNRESET).
   for (let i = 0; i < 50 && !a.destroyed; i++) {
-    writeDirect(a, Buffer.alloc(1024), false);
+    writeDirect(a, Buffer.alloc(1024));
     await new Promise((r) => setTimeout(r, 5));
   }
   assert.ok(a.destroyed);
@@ -133,21 +133,24 @@ test('TLS sockets are left to socket.write (their handle takes one write at a ti
   t.after(() => server.close());
   const c = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: pki.ca });
   await once(c, 'secureConnect');
-  assert.equal(writeDirect(c, 'x', false), undefined);
+  assert.equal(writeDirect(c, 'x'), undefined);
   c.destroy();
 });
 
-test('refreshTimeout restarts the socket inactivity timeout as socket.write does; without it the timeout runs on', async (t) => {
+test('socketTimer: refreshing it after direct writes keeps the inactivity timeout from firing, as socket.write does', async (t) => {
   for (const refresh of [true, false]) {
     const { a, b } = await pair(t);
     b.resume();
     let timedOut = false;
     a.setTimeout(250, () => (timedOut = true));
+    const timer = socketTimer(a);
+    assert.ok(timer, 'a timer after setTimeout');
     for (let i = 0; i < 6; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      assert.notEqual(writeDirect(a, 'tick', refresh), undefined);
+      assert.equal(writeDirect(a, 'tick'), true);
+      if (refresh) timer.refresh();
     }
-    assert.equal(timedOut, !refresh, `refreshTimeout ${refresh}`);
+    assert.equal(timedOut, !refresh, `refresh ${refresh}`);
     a.setTimeout(0);
   }
 });

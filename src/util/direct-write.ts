@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
 /** Node's write request object (stream_wrap's WriteWrap), as much of it as is used here. */
@@ -34,8 +34,6 @@ interface WritableState {
 interface DirectSocket extends Socket {
   _handle: StreamHandle | null;
   _writableState: WritableState;
-  /** net.Socket's: refresh the inactivity timeout (setTimeout), as its own writes do. */
-  _unrefTimer(): void;
   /** Direct writes the kernel has not taken whole yet. */
   [PENDING]?: number;
 }
@@ -66,6 +64,28 @@ function loadTcp(): unknown {
     return undefined;
   }
 }
+/** net's symbol for a socket's inactivity Timeout (set by setTimeout), read off a probe socket. */
+const kTimeout = ((): symbol | undefined => {
+  const probe = new net.Socket();
+  probe.setTimeout(1000);
+  const k = Object.getOwnPropertySymbols(probe).find((x) => x.description === 'timeout');
+  probe.setTimeout(0);
+  probe.destroy();
+  return k;
+})();
+
+/**
+ * The socket's inactivity timer (what setTimeout armed), to refresh after a direct write as
+ * socket.write does, without net's `_unrefTimer` (a loop of megamorphic symbol lookups per
+ * write). Undefined when there is none (or this Node keeps it elsewhere): read it again after
+ * each setTimeout (a cleared one stays there, and refreshing it does nothing, as in net).
+ */
+export function socketTimer(sock: Socket): { refresh(): unknown } | undefined {
+  if (kTimeout === undefined) return undefined;
+  const t = (sock as unknown as Record<symbol, { refresh?: () => unknown } | null | undefined>)[kTimeout];
+  return t != null && typeof t.refresh === 'function' ? (t as { refresh(): unknown }) : undefined;
+}
+
 /** One request object serves every write the kernel takes whole (the usual case). */
 let spare: WriteReq | undefined;
 
@@ -94,10 +114,10 @@ function writeError(errno: number): Error {
  * queued. Returns undefined when it cannot (the caller uses socket.write), else whether the
  * kernel took all of it; when it did not, 'drain' is emitted once it has. libuv keeps writes in
  * order, so later socket.write/end calls queue behind a pending one; socket.bytesWritten and
- * writableLength do not count these bytes. `refreshTimeout`: restart the socket's inactivity
- * timeout (setTimeout) as node's own writes do; sockets without one skip that lookup.
+ * writableLength do not count these bytes. Unlike socket.write it leaves the socket's inactivity
+ * timeout alone: refresh {@link socketTimer} where one is set.
  */
-export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout: boolean): boolean | undefined {
+export function writeDirect(sock: Socket, data: Buffer | string): boolean | undefined {
   const s = sock as DirectSocket;
   const h = directHandle(s);
   if (h === undefined) return undefined;
@@ -105,7 +125,7 @@ export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout:
   spare = undefined;
   req.handle = h;
   const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
-  return settle(s, req, err, refreshTimeout, data);
+  return settle(s, req, err, data);
 }
 
 /**
@@ -113,7 +133,7 @@ export function writeDirect(sock: Socket, data: Buffer | string, refreshTimeout:
  * chunk without copying the chunk. Same contract: undefined when it cannot, else whether the kernel
  * took all of it (when not, the pieces stay referenced until it has, and 'drain' follows).
  */
-export function writevDirect(sock: Socket, pieces: Array<Buffer | string>, refreshTimeout: boolean): boolean | undefined {
+export function writevDirect(sock: Socket, pieces: Array<Buffer | string>): boolean | undefined {
   const s = sock as DirectSocket;
   const h = directHandle(s);
   if (h === undefined) return undefined;
@@ -122,7 +142,7 @@ export function writevDirect(sock: Socket, pieces: Array<Buffer | string>, refre
   const req = spare ?? new WriteWrap!();
   spare = undefined;
   req.handle = h;
-  return settle(s, req, h.writev(req, chunks, false), refreshTimeout, chunks);
+  return settle(s, req, h.writev(req, chunks, false), chunks);
 }
 
 /** The socket's TCP handle when a direct write may go on it now: nothing of node's queued, not ending. */
@@ -138,8 +158,7 @@ function directHandle(s: DirectSocket): StreamHandle | undefined {
 }
 
 /** After a direct write was dispatched: error, done at once (the request is reused), or pending. */
-function settle(s: DirectSocket, req: WriteReq, err: number, refreshTimeout: boolean, keep: unknown): boolean {
-  if (refreshTimeout) s._unrefTimer();
+function settle(s: DirectSocket, req: WriteReq, err: number, keep: unknown): boolean {
   if (err !== 0) {
     spare = req;
     s.destroy(writeError(err));

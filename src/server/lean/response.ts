@@ -149,13 +149,13 @@ export class LeanResponse implements ProxyResponse {
     const sock = this.#socket;
     if (this.#framing !== F_CHUNKED) {
       // Large chunks go out as they are: a false return keeps the caller's bytes until 'drain'.
-      if (head === null) return writeDirect(sock, chunk, false) ?? this.#held(sock.write(chunk, this.#flushed));
+      if (head === null) return writeDirect(sock, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
       this.#head = null;
-      if (n > COALESCE) return writevDirect(sock, [head, chunk], false) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
+      if (n > COALESCE) return writevDirect(sock, [head, chunk]) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
       const out = Buffer.allocUnsafe(head.length + n);
       (out as Latin1Buffer).latin1Write(head, 0);
       chunk.copy(out, head.length);
-      return writeDirect(sock, out, false) ?? sock.write(out);
+      return writeDirect(sock, out) ?? sock.write(out);
     }
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
@@ -167,7 +167,7 @@ export class LeanResponse implements ProxyResponse {
     chunk.copy(out, h);
     out[h + n] = 13;
     out[h + n + 1] = 10;
-    return writeDirect(sock, out, false) ?? sock.write(out);
+    return writeDirect(sock, out) ?? sock.write(out);
   }
 
   /**

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
-import { writeDirect } from '../../util/direct-write.js';
+import { socketTimer, writeDirect } from '../../util/direct-write.js';
 import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
@@ -158,7 +158,8 @@ export class UpstreamConnection {
     if (body === null || Buffer.isBuffer(body)) {
       const head = requestHead(req, body === null ? -1 : body.length, false);
       if (body === null || body.length === 0) {
-        if (writeDirect(sock, head, true) === undefined) sock.write(head, 'latin1');
+        if (writeDirect(sock, head) === undefined) sock.write(head, 'latin1');
+        else this.#timer?.refresh();
       } else {
         sock.cork();
         sock.write(head, 'latin1');
@@ -301,9 +302,12 @@ export class UpstreamConnection {
     if (ms === this.#timeoutMs) return;
     this.#timeoutMs = ms;
     this.socket.setTimeout(ms);
+    this.#timer = socketTimer(this.socket);
   }
 
   #timeoutMs = -1;
+  /** The socket's inactivity timer, refreshed after a direct write (socket.write does it itself). */
+  #timer: { refresh(): unknown } | undefined;
 
   #pause(): void {
     if (!this.#paused) {
