@@ -301,7 +301,11 @@ export const HOP_BY_HOP_NAMES: ReadonlySet<string> = new Set([
 
 /** Do Connection's tokens name a field other than the hop-by-hop ones (which are dropped anyway)? */
 export function namesOtherFields(tokens: readonly string[]): boolean {
-  for (let i = 0; i < tokens.length; i++) if (tokens[i] !== 'close' && !HOP_BY_HOP_NAMES.has(tokens[i]!)) return true;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    // The tokens connectionFlags pushes as constants first: no Set lookup for the usual heads.
+    if (t !== 'close' && t !== 'keep-alive' && t !== 'upgrade' && !HOP_BY_HOP_NAMES.has(t)) return true;
+  }
   return false;
 }
 
