@@ -9,7 +9,7 @@ import { gatewayFor, simpleConfig, portOf, startGateway, fetchText } from './hel
 import { h2Request, h2Session, servedCertCN } from './helpers/h2.js';
 import { ConfigError, createGateway } from '../src/gateway.js';
 import { channels } from '../src/observability/events.js';
-import { record } from './helpers/raw.js';
+import { record, recordAccess, eventually } from './helpers/raw.js';
 
 let pki: TestPki;
 let a: { cert: string; key: string };
@@ -90,14 +90,17 @@ test('http2: true: h2 clients by ALPN, HTTP/1.1 clients too; HTTP/1.1 upstreams 
   assert.equal(await r2.body.text(), 'GET /two 0');
 });
 
-test('h2c: cleartext HTTP/2 with prior knowledge', async (t) => {
+test('h2c: cleartext HTTP/2 with prior knowledge; the access record says HTTP/2.0', async (t) => {
   const o = await originFor(t, 'o');
+  const access = recordAccess(t);
   const url = await gatewayFor(t, { ...simpleConfig([o.address]), listeners: [{ address: '127.0.0.1:0', h2c: true }] });
   const s = await h2Session(t, url);
-  const r = await h2Request(s, { ':path': '/' });
+  const r = await h2Request(s, { ':path': '/h2c-proto' });
   assert.equal(r.status, 200);
   assert.equal(r.body, 'o');
   assert.equal(o.seen[0]!.headers['x-forwarded-proto'], 'http');
+  assert.ok(await eventually(() => access.some((a) => a.path === '/h2c-proto')));
+  assert.equal(access.find((a) => a.path === '/h2c-proto')!.protocol, 'HTTP/2.0');
 });
 
 test('h2: concurrent responses of different sizes arrive intact (the stream never keeps a view of a reused read buffer)', async (t) => {

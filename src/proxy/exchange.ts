@@ -25,6 +25,8 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
   };
   /** Discard whatever body remains. */
   resume(): unknown;
+  /** The protocol as received, when the version fields show another (HTTP/2's HTTP/1.1 view): `HTTP/2.0`. */
+  readonly protocol?: string;
   /** headers[name] as one string for each of `names` (lower-case), without building `headers` (the lean engine). */
   logFields?(names: readonly string[]): Array<string | undefined>;
   /** The fields the handler looks at, when the server parsed them already (the lean engine). */

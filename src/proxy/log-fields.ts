@@ -16,5 +16,5 @@ export function requestLogFields(req: ProxyRequest): Array<string | undefined> |
 
 /** The request's protocol as NGINX's $server_protocol prints it. */
 export function protocolOf(req: ProxyRequest): string {
-  return req.httpVersionMajor === 2 ? 'HTTP/2.0' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+  return req.protocol ?? (req.httpVersionMajor === 2 ? 'HTTP/2.0' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1');
 }

@@ -17,6 +17,8 @@ export class H2Request implements ProxyRequest {
   /** The handler's HTTP/1.1 checks (exactly one Host) apply to the view unchanged. */
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor = 1;
+  /** What the access log prints as the protocol. */
+  readonly protocol = 'HTTP/2.0';
   readonly socket: { readonly remoteAddress?: string | undefined };
   /** gRPC: messages flow both ways at once, so the body is never held back. */
   readonly streamsBody: boolean;
