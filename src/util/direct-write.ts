@@ -1,4 +1,4 @@
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
 /** Node's write request object (stream_wrap's WriteWrap), as much of it as is used here. */
@@ -40,51 +40,23 @@ interface DirectSocket extends Socket {
 
 const PENDING = Symbol('directPending');
 
-function load(): StreamWrap | undefined {
+/** A node binding by name (process.binding), or an empty object when this Node refuses. */
+function binding(name: string): Record<string, unknown> {
   try {
-    const b = (process as unknown as { binding(name: string): Partial<StreamWrap> }).binding('stream_wrap');
-    return typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number' ? (b as StreamWrap) : undefined;
+    return (process as unknown as { binding(name: string): Record<string, unknown> }).binding(name);
   } catch {
-    return undefined;
+    return {};
   }
 }
 
-const wrap = load();
+const stream = binding('stream_wrap') as Partial<StreamWrap>;
+const wrap = typeof stream.WriteWrap === 'function' && stream.streamBaseState instanceof Int32Array && typeof stream.kLastWriteWasAsync === 'number' ? (stream as StreamWrap) : undefined;
 /** Read in every write: module constants, not property loads from the binding object. */
 const WriteWrap = wrap?.WriteWrap;
 const STATE = wrap?.streamBaseState;
 const LAST_WRITE_ASYNC = wrap?.kLastWriteWasAsync ?? 0;
 /** The handle class of a plain TCP socket. */
-const TCP = loadTcp();
-
-function loadTcp(): unknown {
-  try {
-    return (process as unknown as { binding(name: string): { TCP?: unknown } }).binding('tcp_wrap').TCP;
-  } catch {
-    return undefined;
-  }
-}
-/** net's symbol for a socket's inactivity Timeout (set by setTimeout), read off a probe socket. */
-const kTimeout = ((): symbol | undefined => {
-  const probe = new net.Socket();
-  probe.setTimeout(1000);
-  const k = Object.getOwnPropertySymbols(probe).find((x) => x.description === 'timeout');
-  probe.setTimeout(0);
-  probe.destroy();
-  return k;
-})();
-
-/**
- * The socket's inactivity timer (what setTimeout armed), to refresh after a direct write as
- * socket.write does, without net's `_unrefTimer` (a loop of megamorphic symbol lookups per
- * write). Undefined when there is none (or this Node keeps it elsewhere): read it again after
- * each setTimeout (a cleared one stays there, and refreshing it does nothing, as in net).
- */
-export function socketTimer(sock: Socket): { refresh(): unknown } | undefined {
-  if (kTimeout === undefined) return undefined;
-  const t = (sock as unknown as Record<symbol, { refresh?: () => unknown } | null | undefined>)[kTimeout];
-  return t != null && typeof t.refresh === 'function' ? (t as { refresh(): unknown }) : undefined;
-}
+const TCP = binding('tcp_wrap').TCP;
 
 /** One request object serves every write the kernel takes whole (the usual case). */
 let spare: WriteReq | undefined;
@@ -115,7 +87,7 @@ function writeError(errno: number): Error {
  * kernel took all of it; when it did not, 'drain' is emitted once it has. libuv keeps writes in
  * order, so later socket.write/end calls queue behind a pending one; socket.bytesWritten and
  * writableLength do not count these bytes. Unlike socket.write it leaves the socket's inactivity
- * timeout alone: refresh {@link socketTimer} where one is set.
+ * timeout alone: refresh util/net-symbols.ts `socketTimer` where one is set.
  */
 export function writeDirect(sock: Socket, data: Buffer | string): boolean | undefined {
   const s = sock as DirectSocket;

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { kBuffer, kBufferCb, kBufferGen, type OnreadFields } from '../../util/onread.js';
+import { kBuffer, kBufferCb, kBufferGen, type OnreadFields } from '../../util/net-symbols.js';
 
 /**
  * Reads of client sockets (plain, or TLS: the TLS layer hands over decrypted bytes the same way)

@@ -3,7 +3,8 @@ import tls from 'node:tls';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
-import { socketTimer, writeDirect } from '../../util/direct-write.js';
+import { writeDirect } from '../../util/direct-write.js';
+import { socketTimer } from '../../util/net-symbols.js';
 import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { pointReadsAt } from '../../util/onread.js';
+import { pointReadsAt } from '../../util/net-symbols.js';
 
 /**
  * Size of the read buffer. 128 KiB takes a 64 KiB response with its head in one read: paired runs
