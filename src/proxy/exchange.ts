@@ -27,8 +27,11 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
   resume(): unknown;
   /** The protocol as received, when the version fields show another (HTTP/2's HTTP/1.1 view): `HTTP/2.0`. */
   readonly protocol?: string;
-  /** headers[name] as one string for each of `names` (lower-case), without building `headers` (the lean engine). */
-  logFields?(names: readonly string[]): Array<string | undefined>;
+  /**
+   * The value of each of `names` (lower-case) without building `headers` (the lean engine); null
+   * when one of them repeats (the caller joins repeats from `headers`, as node:http does).
+   */
+  logFields?(names: readonly string[]): Array<string | undefined> | null;
   /** The fields the handler looks at, when the server parsed them already (the lean engine). */
   readonly fields?: RequestFields;
   /**

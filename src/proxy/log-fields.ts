@@ -10,8 +10,7 @@ export function joined(v: string | string[] | undefined): string | undefined {
 export function requestLogFields(req: ProxyRequest): Array<string | undefined> | undefined {
   const names = logFields.names;
   if (names.length === 0) return undefined;
-  if (req.logFields !== undefined) return req.logFields(names);
-  return names.map((n) => joined(req.headers[n]));
+  return req.logFields?.(names) ?? names.map((n) => joined(req.headers[n]));
 }
 
 /** The request's protocol as NGINX's $server_protocol prints it. */

@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import type { ProxyRequest } from '../../proxy/exchange.js';
 import type { RequestFields } from '../../proxy/route.js';
 import type { RequestHead } from '../../http1/request-head.js';
-import { joined } from '../../proxy/log-fields.js';
 
 /**
  * Fields whose repeats node:http drops (the first value wins); see matchKnownFields in Node's
@@ -102,10 +101,9 @@ export class LeanRequest implements ProxyRequest, AsyncIterator<Buffer, undefine
     return (this.#headers ??= nodeHeaders(this.rawHeaders));
   }
 
-  /** headers[name] as one string for each of `names` (repeats joined as node:http joins them), without building `headers`. */
-  logFields(names: readonly string[]): Array<string | undefined> {
-    const once = this.#headers === undefined ? this.head.fieldValues(names) : null;
-    return once ?? names.map((n) => joined(this.headers[n]));
+  /** The value of each of `names`, from the head without building `headers`; null when one repeats. */
+  logFields(names: readonly string[]): Array<string | undefined> | null {
+    return this.head.fieldValues(names);
   }
 
   /** The whole body has been received (or there is none). */
