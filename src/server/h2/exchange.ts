@@ -173,9 +173,14 @@ export class H2Response implements ProxyResponse {
 
   /** Writes still referring to the caller's chunk. */
   #held = 0;
-  #drainListeners: Array<() => void> = [];
+  /** 'drain' listeners: told when the stream drains and no write refers to a caller's chunk. */
+  #drainListeners: Array<() => void> | null = null;
+  readonly #drained = (): void => {
+    if (this.#held === 0 && this.#drainListeners !== null && !this.#stream.destroyed) for (const fn of [...this.#drainListeners]) fn();
+  };
   readonly #flushed = (): void => {
-    if (--this.#held === 0 && !this.#stream.destroyed) for (const fn of [...this.#drainListeners]) fn();
+    this.#held--;
+    this.#drained();
   };
 
   end(chunk?: string): unknown {
@@ -193,12 +198,20 @@ export class H2Response implements ProxyResponse {
   }
 
   on(event: 'close' | 'drain', fn: () => void): unknown {
-    if (event === 'drain') this.#drainListeners.push(fn);
-    return this.#stream.on(event, fn);
+    if (event === 'close') return this.#stream.on(event, fn);
+    if (this.#drainListeners === null) {
+      this.#drainListeners = [];
+      this.#stream.on('drain', this.#drained);
+    }
+    this.#drainListeners.push(fn);
+    return this;
   }
 
   off(event: 'close' | 'drain', fn: () => void): unknown {
-    if (event === 'drain') this.#drainListeners = this.#drainListeners.filter((f) => f !== fn);
-    return this.#stream.off(event, fn);
+    if (event === 'close') return this.#stream.off(event, fn);
+    const list = this.#drainListeners;
+    const i = list === null ? -1 : list.lastIndexOf(fn);
+    if (i >= 0) list!.splice(i, 1);
+    return this;
   }
 }
