@@ -8,7 +8,7 @@ import { msOfIso } from './access-line.js';
  * as `\xHH`; a value that is not there prints as `-`). A template is compiled once into one
  * function of literal text and value getters, so a line is a few string concatenations.
  */
-export const PRESETS: Readonly<Record<string, string>> = {
+const PRESETS: Readonly<Record<string, string>> = {
   combined: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"',
   common: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent',
 };
@@ -120,8 +120,8 @@ function generate(literals: string[], getters: Getter[]): (r: AccessRecord) => s
   }
 }
 
-/** The variable names a template may use, for docs and tests. */
-export const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), 'remote_user'];
+/** The variable names a template may use, for the suggestion on a misspelt one. */
+const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), 'remote_user'];
 
 function query(r: AccessRecord): string | undefined {
   const q = r.path.indexOf('?');
