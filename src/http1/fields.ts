@@ -341,11 +341,7 @@ export function splitFields(text: string, p: number): string[] {
     const eol = text.indexOf('\n', p) - 1; // lines end in CRLF (scanned): a single-char search is cheaper
     if (eol <= p) return out;
     const colon = text.indexOf(':', p);
-    let vs = colon + 1;
-    let ve = eol;
-    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
-    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
-    out.push(text.slice(p, colon), text.slice(vs, ve));
+    out.push(text.slice(p, colon), trimmed(text, colon + 1, eol));
     p = eol + 2;
   }
 }
@@ -366,15 +362,18 @@ export function fieldValues(text: string, p: number, names: readonly string[]): 
       const n = name.length;
       if (text.charCodeAt(p + n) !== 58 || !sameName(text, p, name)) continue;
       if (out[k] !== undefined) return null;
-      let vs = p + n + 1;
-      let ve = eol;
-      while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
-      while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
-      out[k] = text.slice(vs, ve);
+      out[k] = trimmed(text, p + n + 1, eol);
       break;
     }
     p = eol + 2;
   }
+}
+
+/** text[vs, ve) less leading and trailing OWS (SP, HTAB): a field value. */
+function trimmed(text: string, vs: number, ve: number): string {
+  while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+  while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+  return text.slice(vs, ve);
 }
 
 /** text[p, p + lower.length) is `lower` ignoring case (token characters: `| 0x20` folds only letters onto letters). */
