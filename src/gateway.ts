@@ -108,7 +108,7 @@ export class Gateway {
     const want = this.#opts.accessLog !== false && config.access_log.enabled;
     const key = want ? `${config.access_log.path}\n${config.access_log.format}` : '';
     if (key === this.#logKey) return;
-    this.#log?.close();
+    void this.#log?.close();
     this.#log = want ? new AccessLog({ path: config.access_log.path, format: config.access_log.format }) : undefined;
     this.#logKey = key;
   }
@@ -231,7 +231,7 @@ export class Gateway {
     await Promise.all([...[...this.#listeners.values()].map((l) => l.close(graceMs)), this.#splices.close(graceMs)]);
     this.#listeners.clear();
     await this.#pools.close(0);
-    this.#log?.close();
+    await this.#log?.close();
     this.#log = undefined;
   }
 }

@@ -37,7 +37,7 @@ export class AccessLog {
   readonly #events: SonicBoom;
   /** Access lines are ASCII (NGINX-style formats escape to it): encoded as latin1, which is cheaper. */
   readonly #ascii: boolean;
-  #buf = Buffer.allocUnsafe(BATCH);
+  #buf: Buffer = Buffer.allocUnsafe(BATCH);
   #len = 0;
   /** Armed by the first line after it last fired; a batch that fills up is written without touching it. */
   #timer: NodeJS.Timeout | undefined;
@@ -47,16 +47,42 @@ export class AccessLog {
   };
   #flush(): void {
     if (this.#len === 0) return;
-    const out = this.#buf.subarray(0, this.#len);
-    this.#buf = Buffer.allocUnsafe(BATCH);
+    const batch = this.#buf;
+    const out = batch.subarray(0, this.#len);
+    this.#buf = this.#spare.pop() ?? Buffer.allocUnsafe(BATCH);
     this.#len = 0;
-    this.#lines.write(out as unknown as string);
+    this.#give(out, batch);
   }
+  /**
+   * Batch buffers come back once the writer has written their bytes (its 'write' events count
+   * bytes in the order they were given): a new 64 KiB buffer per batch lived long enough to be
+   * promoted, and dead batches piled up in the old space until a full GC.
+   */
+  readonly #spare: Buffer[] = [];
+  /** What the writer holds, oldest first: a batch buffer (null for a one-off) and where its bytes end. */
+  readonly #held: Array<[Buffer | null, number]> = [];
+  #given = 0;
+  #done = 0;
+  #give(data: Buffer, batch: Buffer | null): void {
+    this.#given += data.length;
+    this.#held.push([batch, this.#given]);
+    this.#lines.write(data as unknown as string);
+  }
+  readonly #onWritten = (n: number): void => {
+    this.#done += n;
+    const held = this.#held;
+    while (held.length > 0 && held[0]![1] <= this.#done) {
+      const batch = held.shift()![0];
+      if (batch !== null && this.#spare.length < 2) this.#spare.push(batch);
+    }
+  };
   #subs: Array<[import('node:diagnostics_channel').Channel, (m: unknown) => void]> = [];
+  #closing: Promise<void> | undefined;
 
   constructor(opts: AccessLogOptions) {
     const toStdout = opts.path === '-' || opts.path === 'stdout';
     this.#lines = new (sonicBoom as unknown as typeof SonicBoom)({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout, contentMode: 'buffer', maxWrite: BATCH });
+    this.#lines.on('write', this.#onWritten);
     const format = opts.format === undefined || opts.format === 'json' ? undefined : compileFormat(opts.format);
     if (typeof format === 'string') throw new Error(`access_log.format: ${format}`);
     this.#ascii = format?.ascii ?? false;
@@ -81,7 +107,7 @@ export class AccessLog {
     if (this.#len + line.length * 3 > BATCH) {
       this.#flush();
       if (line.length * 3 > BATCH) {
-        this.#lines.write(Buffer.from(line) as unknown as string);
+        this.#give(Buffer.from(line), null);
         return;
       }
     }
@@ -106,19 +132,31 @@ export class AccessLog {
     this.#subs.push([ch, fn]);
   }
 
-  /** Unsubscribe and flush what is buffered. */
-  close(): void {
+  /**
+   * Unsubscribe and write what is buffered, in order, then close the file. Resolves when the
+   * writer has closed, or after `waitMs` if it cannot finish (a stuck disk or pipe).
+   * (A synchronous flush here would overtake a batch still being written asynchronously.)
+   */
+  close(waitMs = 5000): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flush();
-    try {
-      this.#lines.flushSync();
-    } catch {
-      // not open yet: end() below still writes what is queued
-    }
-    this.#lines.end();
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
     logFields.names = [];
+    const lines = this.#lines;
+    return (this.#closing = new Promise((resolve) => {
+      const timer = setTimeout(done, waitMs).unref();
+      function done(): void {
+        clearTimeout(timer);
+        lines.off('close', done);
+        lines.off('error', done);
+        resolve();
+      }
+      lines.once('close', done);
+      lines.once('error', done);
+      lines.end();
+    }));
   }
 }

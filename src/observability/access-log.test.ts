@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
+import { AccessLog } from './access-log.js';
+import { channels, type AccessRecord } from './events.js';
+
+const record = (i: number): AccessRecord => ({
+  time: '2026-11-21T10:00:05.042Z', client: '10.0.0.7', method: 'GET', path: `/item/${i}?pad=${'x'.repeat(i % 97)}`, host: 'example.com',
+  status: 200, bytes: i, duration_ms: 1.5, route: 'r', upstream: 'u', protocol: 'HTTP/1.1', tries: [],
+});
+
+for (const format of ['json', 'combined']) {
+  test(`${format}: many batches, written while more lines come, arrive whole and in order (batch buffers are reused)`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'hw-access-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'access.log');
+    const log = new AccessLog({ path: file, format });
+    const total = 12_000; // ~2 MB of lines: about 30 batches of 64 KiB
+    for (let i = 0; i < total; i++) {
+      channels.request.publish(record(i));
+      // Let the writer finish batches (and hand their buffers back) while lines keep coming.
+      if (i % 400 === 0) await tick();
+    }
+    await log.close();
+    let lines: string[] = [];
+    for (let waited = 0; waited < 5000 && lines.length < total; waited += 20) {
+      await sleep(20);
+      lines = (await readFile(file, 'latin1')).split('\n').filter(Boolean);
+    }
+    assert.equal(lines.length, total);
+    for (let i = 0; i < total; i++) {
+      const want = `/item/${i}?pad=${'x'.repeat(i % 97)}`;
+      if (!lines[i]!.includes(format === 'json' ? `"path":"${want}"` : `"GET ${want} HTTP/1.1" 200 ${i} `)) assert.fail(`line ${i}: ${lines[i]}`);
+    }
+  });
+}
