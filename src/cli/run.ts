@@ -4,7 +4,7 @@ import { loadConfigFile, formatIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { channels } from '../observability/events.js';
-import { tuneGc } from './gc-tuning.js';
+import { capNewSpace, tuneGc } from './gc-tuning.js';
 
 /** Print to stderr: stdout belongs to the access log when it is configured as '-'. */
 export function say(line: string): void {
@@ -17,6 +17,7 @@ export function say(line: string): void {
  */
 export async function runGateway(config: Config, reloadSource?: () => Promise<{ ok: true; config: Config } | { ok: false; lines: string[] }>): Promise<Gateway> {
   tuneGc();
+  capNewSpace();
   const gw = new Gateway(config);
   await gw.start();
   const lines = gw.addresses().map((a) => `headwater: listener ${a.name} on ${a.url}`);
