@@ -62,6 +62,15 @@ test('values are escaped as NGINX escapes them; the template text is not', () =>
   assert.equal(escape('a"b\\c\td\u007f\u00e9'), 'a\\x22b\\x5Cc\\x09d\\x7F\\xE9');
   assert.equal(escape('\u20ac'), '\\xE2\\x82\\xAC');
   assert.equal(escape('\u{1f600}'), '\\xF0\\x9F\\x98\\x80');
+  // Long values take another path: the same result, at either end and in the middle.
+  const long = 'Mozilla/5.0 (X11; Linux x86_64)';
+  assert.equal(escape(long), long);
+  assert.equal(escape(`${long}"`), `${long}\\x22`);
+  assert.equal(escape(`\u00e9${long}`), `\\xE9${long}`);
+  assert.equal(escape(`${long}\\${long}\u007f`), `${long}\\x5C${long}\\x7F`);
+  for (const c of ['\u0000', '\t', '\u001f', '~', ' ', '!', '#', '[', ']']) {
+    assert.equal(escape(long + c), c >= ' ' && c <= '~' ? long + c : `${long}\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  }
   const f = compile('"$request" "$http_user_agent"');
   assert.equal(f.line(withFields(f, { ...base, path: '/a"b' }, { 'user-agent': 'x\ny' })), '"GET /a\\x22b HTTP/1.1" "x\\x0Ay"\n');
   assert.equal(compile('é $status').ascii, false);

@@ -167,12 +167,18 @@ function basicUser(auth: string | undefined): string | undefined {
  * their UTF-8 bytes). Clean strings are returned as they are.
  */
 export function escape(v: string): string {
+  // Longer values (User-Agent, Referer) are usually slices of a request head, where charCodeAt
+  // costs twice what it does on a flat string; the regular expression scans either at one speed.
+  if (v.length > 16) return NEEDS_ESCAPE.test(v) ? escapeFrom(v, 0) : v;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return escapeFrom(v, i);
   }
   return v;
 }
+
+/** A character {@link escape} replaces. */
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 
 function escapeFrom(v: string, from: number): string {
   let s = v.slice(0, from);
