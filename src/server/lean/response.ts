@@ -34,9 +34,9 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 
 /**
  * Where head and first body bytes are coalesced: one buffer for every response, reused while the
- * kernel takes each write whole (the usual case). A per-response Buffer.allocUnsafe cut 8 KiB pool
- * slabs at tens of thousands a second; any that a scavenge found in use were promoted and stayed
- * as garbage until a full GC (13 MB of dead slabs at c=50 with a 1 MB semi-space).
+ * kernel takes each write whole (the usual case). A per-response Buffer.allocUnsafe sliced Node's
+ * 8 KiB pool: a new pool ArrayBuffer (an external allocation V8 tracks and frees after a GC) every
+ * few dozen responses.
  */
 let scratch = Buffer.allocUnsafeSlow(COALESCE + 4096);
 
