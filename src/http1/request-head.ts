@@ -55,7 +55,7 @@ export interface RequestHead {
   fieldValues(names: readonly string[]): Array<string | undefined> | null;
 }
 
-/** The fields whose place the parser notes (for access logs), in {@link ParsedRequestHead.noted} order. */
+/** The fields whose place the parser notes (for access logs), in the order of ParsedRequestHead.note's arguments. */
 const NOTED_NAMES = ['user-agent', 'referer', 'authorization'];
 /** A noted field's place: its value's start and end in the head's text, as start * 2^21 + end (heads are far below 2 MiB). */
 const PLACE = 0x200000;
@@ -77,8 +77,10 @@ function notedIndexes(names: readonly string[]): number[] {
 /** A request head whose header array is sliced from its text only when asked for. */
 class ParsedRequestHead implements RequestHead {
   #headers: string[] | undefined = undefined;
-  /** Places of User-Agent, Referer and Authorization (see PLACE), when any is there. */
-  #noted: number[] | undefined = undefined;
+  /** Places of User-Agent, Referer and Authorization (see PLACE): three numbers, no array per request. */
+  #ua = ABSENT;
+  #referer = ABSENT;
+  #auth = ABSENT;
   readonly #text: string;
   /** Offset of the first field line in #text. */
   readonly #fs: number;
@@ -97,18 +99,21 @@ class ParsedRequestHead implements RequestHead {
   }
 
   /** The parser's note of where User-Agent, Referer and Authorization are (see PLACE). */
-  note(places: number[]): void {
-    this.#noted = places;
+  note(ua: number, referer: number, auth: number): void {
+    this.#ua = ua;
+    this.#referer = referer;
+    this.#auth = auth;
   }
 
   fieldValues(names: readonly string[]): Array<string | undefined> | null {
-    // From the noted places when they answer for every name; else one pass over the lines.
+    // From the noted places when they answer for every name; else (a name not noted, or a
+    // repeated field) one pass over the lines.
     const out: Array<string | undefined> = [];
     const ks = notedIndexes(names);
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i]!;
-      const at = this.#noted === undefined ? ABSENT : k < 0 ? REPEATED : this.#noted[k]!;
-      if (k < 0 || at === REPEATED) return fieldValues(this.#text, this.#fs, names);
+      const at = k === 0 ? this.#ua : k === 1 ? this.#referer : k === 2 ? this.#auth : REPEATED;
+      if (at === REPEATED) return fieldValues(this.#text, this.#fs, names);
       out.push(at === ABSENT ? undefined : this.#text.slice(Math.floor(at / PLACE), at % PLACE));
     }
     return out;
@@ -335,6 +340,6 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
     minor === 1 ? (conn & C_CLOSE) === 0 : (conn & (C_KEEP_ALIVE | C_CLOSE)) === C_KEEP_ALIVE,
     expectContinue, upgradeField && (conn & C_UPGRADE) !== 0, host, tokens, relay ? keptLines(text, ls, next - 2, REWRITTEN) : undefined, forwardedFor,
   );
-  if (ua !== ABSENT || referer !== ABSENT || auth !== ABSENT) head.note([ua, referer, auth]);
+  if (ua !== ABSENT || referer !== ABSENT || auth !== ABSENT) head.note(ua, referer, auth);
   return { kind: 'head', head, next };
 }
