@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { AccessLog } from './access-log.js';
-import { channels, type AccessRecord } from './events.js';
+import { channels, logFields, type AccessRecord } from './events.js';
 
 const record = (i: number): AccessRecord => ({
   time: '2026-11-21T10:00:05.042Z', client: '10.0.0.7', method: 'GET', path: `/item/${i}?pad=${'x'.repeat(i % 97)}`, host: 'example.com',
@@ -37,3 +37,15 @@ for (const format of ['json', 'combined']) {
     }
   });
 }
+
+test('closing one of two access logs leaves the request fields the other prints', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hw-access-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const a = new AccessLog({ path: join(dir, 'a.log'), format: 'combined' });
+  const b = new AccessLog({ path: join(dir, 'b.log'), format: '$http_x_id' });
+  assert.deepEqual(logFields.names, ['x-id']);
+  await a.close();
+  assert.deepEqual(logFields.names, ['x-id']);
+  await b.close();
+  assert.deepEqual(logFields.names, []);
+});

@@ -39,20 +39,6 @@ export class AccessLog {
   readonly #ascii: boolean;
   #buf: Buffer = Buffer.allocUnsafe(BATCH);
   #len = 0;
-  /** Armed by the first line after it last fired; a batch that fills up is written without touching it. */
-  #timer: NodeJS.Timeout | undefined;
-  readonly #onTimer = () => {
-    this.#timer = undefined;
-    this.#flush();
-  };
-  #flush(): void {
-    if (this.#len === 0) return;
-    const batch = this.#buf;
-    const out = batch.subarray(0, this.#len);
-    this.#buf = this.#spare.pop() ?? Buffer.allocUnsafe(BATCH);
-    this.#len = 0;
-    this.#give(out, batch);
-  }
   /**
    * Batch buffers come back once the writer has written their bytes (its 'write' events count
    * bytes in the order they were given): a new 64 KiB buffer per batch lived long enough to be
@@ -61,21 +47,13 @@ export class AccessLog {
   readonly #spare: Buffer[] = [];
   /** What the writer holds, oldest first: a batch buffer (null for a one-off) and where its bytes end. */
   readonly #held: Array<[Buffer | null, number]> = [];
+  /** Bytes given to the writer, and bytes it has written. */
   #given = 0;
   #done = 0;
-  #give(data: Buffer, batch: Buffer | null): void {
-    this.#given += data.length;
-    this.#held.push([batch, this.#given]);
-    this.#lines.write(data as unknown as string);
-  }
-  readonly #onWritten = (n: number): void => {
-    this.#done += n;
-    const held = this.#held;
-    while (held.length > 0 && held[0]![1] <= this.#done) {
-      const batch = held.shift()![0];
-      if (batch !== null && this.#spare.length < 2) this.#spare.push(batch);
-    }
-  };
+  /** Armed by the first line after it last fired; a batch that fills up is written without touching it. */
+  #timer: NodeJS.Timeout | undefined;
+  /** The request fields this log's format prints (it owns `logFields.names` while it is open). */
+  readonly #fieldNames: readonly string[] = [];
   #subs: Array<[import('node:diagnostics_channel').Channel, (m: unknown) => void]> = [];
   #closing: Promise<void> | undefined;
 
@@ -88,7 +66,7 @@ export class AccessLog {
     this.#ascii = format?.ascii ?? false;
     this.#events = format === undefined ? this.#lines : new (sonicBoom as unknown as typeof SonicBoom)({ dest: 2, sync: true });
     if (format !== undefined) {
-      logFields.names = format.fields;
+      logFields.names = this.#fieldNames = format.fields;
       this.#on(channels.request, (m) => this.#append(format.line(m as AccessRecord)));
     } else this.#on(channels.request, (m) => this.#append(accessLine(m as AccessRecord)));
     this.#on(channels.host, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'host', ...(m as HostEvent) }));
@@ -101,6 +79,35 @@ export class AccessLog {
       this.#event(LEVEL[level], { time: isoNow(), event: 'lifecycle', ...rest });
     });
   }
+
+  readonly #onTimer = () => {
+    this.#timer = undefined;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (this.#len === 0) return;
+    const batch = this.#buf;
+    const out = batch.subarray(0, this.#len);
+    this.#buf = this.#spare.pop() ?? Buffer.allocUnsafe(BATCH);
+    this.#len = 0;
+    this.#give(out, batch);
+  }
+
+  #give(data: Buffer, batch: Buffer | null): void {
+    this.#given += data.length;
+    this.#held.push([batch, this.#given]);
+    this.#lines.write(data as unknown as string);
+  }
+
+  readonly #onWritten = (n: number): void => {
+    this.#done += n;
+    const held = this.#held;
+    while (held.length > 0 && held[0]![1] <= this.#done) {
+      const batch = held.shift()![0];
+      if (batch !== null && this.#spare.length < 2) this.#spare.push(batch);
+    }
+  };
 
   /** Add a line to the batch (written when it fills, or within 200 ms). */
   #append(line: string): void {
@@ -144,7 +151,8 @@ export class AccessLog {
     this.#flush();
     for (const [ch, fn] of this.#subs) ch.unsubscribe(fn);
     this.#subs = [];
-    logFields.names = [];
+    // Another log (a second gateway in this process) may have set them since.
+    if (logFields.names === this.#fieldNames) logFields.names = [];
     const lines = this.#lines;
     return (this.#closing = new Promise((resolve) => {
       const timer = setTimeout(done, waitMs).unref();
