@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { AcceptBoost } from '../src/server/accept-boost.js';
+import { AcceptBoost, EXTRA_HANDLES } from '../src/server/accept-boost.js';
 
 test('accept boost: extra handles on the same socket accept a burst, with the server\'s socket options', async (t) => {
   const seen: net.Socket[] = [];
@@ -19,7 +19,7 @@ test('accept boost: extra handles on the same socket accept a burst, with the se
     server.close();
   });
   await boost.start();
-  assert.equal(boost.handles, 7);
+  assert.equal(boost.handles, EXTRA_HANDLES);
   const port = (server.address() as net.AddressInfo).port;
   const replies = await Promise.all(
     Array.from({ length: 40 }, () => new Promise<string>((resolve, reject) => {
