@@ -1,21 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { capNewSpace, NEW_SPACE_CAP, tuneGc } from './gc-tuning.js';
+import { capNewSpace, HEAP_GROWING_PERCENT, NEW_SPACE_CAP, tuneGc } from './gc-tuning.js';
 
 test('pretenuring is always off; parallel scavenge only when a single core is available', () => {
   const set: string[] = [];
-  assert.deepEqual(tuneGc(1, (f) => set.push(f)), ['--no-allocation-site-pretenuring', '--no-parallel-scavenge']);
-  assert.deepEqual(set, ['--no-allocation-site-pretenuring', '--no-parallel-scavenge']);
+  const hgp = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
+  assert.deepEqual(tuneGc(1, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', '--no-parallel-scavenge', hgp]);
+  assert.deepEqual(set, ['--no-allocation-site-pretenuring', '--no-parallel-scavenge', hgp]);
   set.length = 0;
-  assert.deepEqual(tuneGc(2, (f) => set.push(f)), ['--no-allocation-site-pretenuring']);
-  assert.deepEqual(tuneGc(64, (f) => set.push(f)), ['--no-allocation-site-pretenuring']);
-  assert.deepEqual(set, ['--no-allocation-site-pretenuring', '--no-allocation-site-pretenuring']);
+  assert.deepEqual(tuneGc(2, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', hgp]);
+  assert.deepEqual(tuneGc(64, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', hgp]);
+  assert.deepEqual(set, ['--no-allocation-site-pretenuring', hgp, '--no-allocation-site-pretenuring', hgp]);
+  // The user's own growing factor, given at startup, is kept.
+  assert.deepEqual(tuneGc(2, () => {}, ['--heap-growing-percent=50']), ['--no-allocation-site-pretenuring']);
+  assert.deepEqual(tuneGc(2, () => {}, ['--heap_growing_percent=50']), ['--no-allocation-site-pretenuring']);
 });
 
 test('the flags are ones this V8 knows (an unknown one would be ignored with a warning)', () => {
   const known = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
-  for (const f of tuneGc(1, () => {})) assert.ok(known.includes(`--${f.replace(/^--no-/, '')} `) || known.includes(`--${f.replace(/^--no-/, '')}\n`), f);
+  for (const f of tuneGc(1, () => {}, [])) {
+    const name = f.replace(/^--no-/, '--').replace(/=.*$/, '');
+    assert.ok(known.includes(`${name} `) || known.includes(`${name}\n`), f);
+  }
 });
 
 test('capNewSpace lets the young generation grow while under the cap and stops it there', () => {
@@ -67,4 +74,23 @@ test('with capNewSpace a busy process keeps an 8 MiB young generation; without, 
   assert.ok(peakNewSpace(false) > NEW_SPACE_CAP, 'V8 did not grow the young generation: the test proves nothing');
   const capped = peakNewSpace(true);
   assert.ok(capped <= NEW_SPACE_CAP, `young generation reached ${capped / MiB} MiB`);
+});
+
+test('with the growth of the old generation capped, promoted garbage is collected sooner (a real V8)', () => {
+  // Objects that live through two scavenges (promoted to the old space), then die: ~1 KiB each,
+  // 40,000 alive at a time, 400,000 in all. A full GC first, as Headwater's startup has had one.
+  const script = `import v8 from 'node:v8';
+    import { PerformanceObserver, constants } from 'node:perf_hooks';
+    if (process.argv[1]) v8.setFlagsFromString(process.argv[1]);
+    globalThis.gc();
+    let majors = 0;
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++; }).observe({ entryTypes: ['gc'] });
+    const ring = new Array(40000).fill(null);
+    for (let i = 0; i < 400000; i++) ring[i % 40000] = { a: new Array(100).fill(i), i };
+    setTimeout(() => process.stdout.write(JSON.stringify([majors, v8.getHeapStatistics().total_heap_size])), 50);`;
+  const run = (flag: string): [number, number] => JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, flag], { encoding: 'utf8' })) as [number, number];
+  const [defaultMajors, defaultHeap] = run('');
+  const [cappedMajors, cappedHeap] = run(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  assert.ok(cappedMajors > defaultMajors, `full GCs: ${cappedMajors} capped, ${defaultMajors} by default`);
+  assert.ok(cappedHeap < defaultHeap / 2, `heap: ${cappedHeap} capped, ${defaultHeap} by default`);
 });
