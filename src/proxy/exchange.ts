@@ -23,6 +23,8 @@ export interface ProxyRequest extends AsyncIterable<Buffer> {
     readonly localAddress?: string | undefined;
     readonly localPort?: number | undefined;
   };
+  /** The client's address as clientAddress() gives it, when the connection keeps it (the lean engine). */
+  readonly clientIp?: string;
   /** Discard whatever body remains. */
   resume(): unknown;
   /** The protocol as received, when the version fields show another (HTTP/2's HTTP/1.1 view): `HTTP/2.0`. */

@@ -7,7 +7,7 @@ import { normalizeClientIp } from '../util/ip.js';
 
 /** The client address without the IPv4-mapped prefix. */
 export function clientAddress(req: ProxyRequest): string {
-  return normalizeClientIp(req.socket.remoteAddress ?? '');
+  return req.clientIp ?? normalizeClientIp(req.socket.remoteAddress ?? '');
 }
 
 /** Does a declared Content-Length break the route's client_max_body_size (0 = no limit)? */

@@ -71,7 +71,11 @@ export class LeanRequest implements ProxyRequest, AsyncIterator<Buffer, undefine
   #resolve: ((r: IteratorResult<Buffer, undefined>) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
 
-  constructor(owner: BodyOwner, socket: Socket, head: RequestHead) {
+  /** The client's address, kept by the connection (read once per connection, not per request). */
+  readonly clientIp: string;
+
+  constructor(owner: BodyOwner, socket: Socket, head: RequestHead, clientIp: string) {
+    this.clientIp = clientIp;
     this.#owner = owner;
     this.socket = socket;
     this.head = head;
