@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { writeDirect, writevDirect } from '../src/util/direct-write.js';
-import { socketTimer } from '../src/util/net-symbols.js';
 import { makePki } from './helpers/certs.js';
 
 /** A connected pair on 127.0.0.1: `a` is ours, `b` the peer (paused until told). */
@@ -135,22 +134,4 @@ test('TLS sockets are left to socket.write (their handle takes one write at a ti
   await once(c, 'secureConnect');
   assert.equal(writeDirect(c, 'x'), undefined);
   c.destroy();
-});
-
-test('socketTimer: refreshing it after direct writes keeps the inactivity timeout from firing, as socket.write does', async (t) => {
-  for (const refresh of [true, false]) {
-    const { a, b } = await pair(t);
-    b.resume();
-    let timedOut = false;
-    a.setTimeout(250, () => (timedOut = true));
-    const timer = socketTimer(a);
-    assert.ok(timer, 'a timer after setTimeout');
-    for (let i = 0; i < 6; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(writeDirect(a, 'tick'), true);
-      if (refresh) timer.refresh();
-    }
-    assert.equal(timedOut, !refresh, `refresh ${refresh}`);
-    a.setTimeout(0);
-  }
 });

@@ -87,7 +87,7 @@ function writeError(errno: number): Error {
  * kernel took all of it; when it did not, 'drain' is emitted once it has. libuv keeps writes in
  * order, so later socket.write/end calls queue behind a pending one; socket.bytesWritten and
  * writableLength do not count these bytes. Unlike socket.write it leaves the socket's inactivity
- * timeout alone: refresh util/net-symbols.ts `socketTimer` where one is set.
+ * timeout alone (the lean engine keeps its deadlines itself, without socket timeouts).
  */
 export function writeDirect(sock: Socket, data: Buffer | string): boolean | undefined {
   const s = sock as DirectSocket;

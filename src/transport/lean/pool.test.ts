@@ -126,3 +126,60 @@ test('request heads: content-length for buffered bodies, none for GET, chunked f
   assert.match(requestHead({ method: 'POST', path: '/', headers: ['host', 'h'], body: Buffer.from('abc'), reset: false }, 3, false), /content-length: 3\r\n\r\n$/);
   assert.match(requestHead({ method: 'POST', path: '/', headers: ['host', 'h', 'Content-Length', '9'], body: null, reset: true }, -1, true), /^POST \/ HTTP\/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n$/);
 });
+
+/** A raw upstream that answers request n with `script(n)`: pieces written after their delays (ms, each from the previous). */
+async function scriptedServer(script: (n: number) => Array<[number, string]>) {
+  let n = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (let i = buf.indexOf('\r\n\r\n'); i !== -1; i = buf.indexOf('\r\n\r\n')) {
+        buf = buf.slice(i + 4);
+        const steps = script(++n);
+        const next = (k: number): void => {
+          if (k < steps.length) setTimeout(() => s.destroyed || (s.write(steps[k]![1]), next(k + 1)), steps[k]![0]);
+        };
+        next(0);
+      }
+    });
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => sockets.size,
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+test('timeouts: body idle counts from the last bytes; headers from the request, not from when the connection went idle; idle connections close', async (t) => {
+  const head = 'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n';
+  // 1: the body trickles in (a byte every 60 ms, under the 150 ms idle limit, 240 ms in all).
+  // 2: the head comes 100 ms after the request (under 200 ms), on a connection idle for 300 ms.
+  // 3: two body bytes, then nothing. 4: at once.
+  const s = await scriptedServer((n) => (n === 1 ? [[0, head + 'a'], [60, 'b'], [60, 'c'], [60, 'd']] : n === 2 ? [[100, head + 'wxyz']] : n === 3 ? [[0, head + 'pq']] : [[0, head + 'done']]));
+  t.after(() => s.close());
+  const p = pool(s.port, { bodyTimeout: 150, headersTimeout: 200, keepAliveTimeout: 5000 });
+  t.after(() => p.destroy());
+  assert.deepEqual(await send(p), { status: 200, headers: ['content-length', '4'], body: 'abcd' });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(await send(p), { status: 200, headers: ['content-length', '4'], body: 'wxyz' });
+  const started = performance.now();
+  const cut = await send(p);
+  const took = performance.now() - started;
+  assert.equal(cut.error?.code, 'UND_ERR_BODY_TIMEOUT');
+  assert.equal(cut.body, 'pq');
+  assert.ok(took >= 140 && took < 1000, `cut after the idle limit (${Math.round(took)} ms)`);
+
+  // An idle connection is closed after keepAliveTimeout.
+  const q = pool(s.port, { keepAliveTimeout: 100 });
+  t.after(() => q.destroy());
+  assert.equal((await send(q)).body, 'done');
+  await new Promise((r) => setTimeout(r, 30));
+  const before = s.connections();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(s.connections(), before - 1, 'the idle connection was closed');
+});
