@@ -1,10 +1,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { writeDirect } from '../../util/direct-write.js';
+import { Deadline } from './deadline.js';
 import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
@@ -64,6 +64,8 @@ export class UpstreamConnection {
   #reading: Buffer | undefined = undefined;
   /** The shared read buffer this connection's handler kept a view of (paused), until it resumes. */
   #taken: Buffer | undefined = undefined;
+  /** Connect, response header, body idle or keep-alive idle limit, by phase. */
+  readonly #deadline = new Deadline(() => this.#onTimeout());
   readonly #abort = (err?: Error) => this.#fail(err ?? transportError('request aborted', 'UND_ERR_ABORTED'));
   readonly #resume = () => {
     if (this.#paused && this.#st === St.Body) {
@@ -71,7 +73,7 @@ export class UpstreamConnection {
       // Resuming says the handler is done with the bytes it was given.
       if (this.#taken !== undefined) giveBack(this.#taken);
       this.#taken = undefined;
-      this.#touch();
+      this.#deadline.touch();
       this.socket.resume();
     }
   };
@@ -107,7 +109,7 @@ export class UpstreamConnection {
       // Queued by net until the connection is up, so it precedes the first request.
       if (preamble) this.socket.write(preamble.bytes);
     }
-    this.#timeout(opts.connectTimeout);
+    this.#deadline.start(opts.connectTimeout);
     this.socket.on('error', (err) => this.#fail(err));
     this.socket.on('close', () => this.#onClose());
     this.socket.on('end', () => this.#onEnd());
@@ -154,7 +156,7 @@ export class UpstreamConnection {
     this.#pending = undefined;
     this.uses++;
     const sock = this.socket;
-    this.#timeout(this.#opts.headersTimeout);
+    this.#deadline.start(this.#opts.headersTimeout);
     const body = req.body;
     if (body === null || Buffer.isBuffer(body)) {
       const head = requestHead(req, body === null ? -1 : body.length, false);
@@ -189,7 +191,7 @@ export class UpstreamConnection {
           ok = sock.write(CRLF);
           sock.uncork();
         } else ok = sock.write(chunk);
-        this.#touch();
+        this.#deadline.touch();
         if (!ok && !this.closed) await new Promise<void>((r) => sock.once('drain', r).once('close', r));
       }
       if (this.#handler !== handler || this.closed) return;
@@ -225,7 +227,7 @@ export class UpstreamConnection {
         this.#parseHead(buf, 0, buf.length);
       } else this.#parseHead(rbuf, 0, n);
     } else if (this.#st === St.Body) {
-      this.#touch();
+      this.#deadline.touch();
       this.#body(rbuf, 0, n);
     }
     else if (this.#st === St.Idle) this.#close(); // unsolicited bytes: the connection is out of sync
@@ -236,7 +238,7 @@ export class UpstreamConnection {
     for (;;) {
       const r = parseResponseHead(buf, start, end, this.#opts.headLimits, this.#method);
       if (r.kind === 'incomplete') {
-        this.#touch();
+        this.#deadline.touch();
         // Copied: it outlives this read, and the read buffer is reused.
         this.#buf = Buffer.from(buf.subarray(start, end));
         return;
@@ -268,7 +270,7 @@ export class UpstreamConnection {
         this.#remaining = h.contentLength;
       }
       this.#st = St.Body;
-      this.#timeout(this.#opts.bodyTimeout);
+      this.#deadline.start(this.#opts.bodyTimeout);
       const handler = this.#handler!;
       if (handler.onHeaders(h.status, NO_FIELDS, this.#resume, '', h) === false) this.#pause();
       if (this.#handler !== handler || this.#st !== St.Body) return; // aborted in onHeaders
@@ -298,49 +300,6 @@ export class UpstreamConnection {
     } else if (e > s) this.#sink(buf, s, e);
   }
 
-  /**
-   * Start the current phase's inactivity deadline: the connection times out once `ms` pass
-   * without activity (0: never). One plain timer per connection, not the socket's own timeout:
-   * that one was refreshed (re-linked into Node's timer lists) on every request write and
-   * response read, ~850 instructions per request. Here activity only notes the time; the timer,
-   * armed for the earliest deadline, checks it when it fires and re-arms for what is left.
-   */
-  #timeout(ms: number): void {
-    const now = performance.now();
-    this.#since = now;
-    this.#limit = ms;
-    if (ms > 0 && now + ms < this.#fireAt) this.#arm(now, ms);
-  }
-
-  /** Bytes moved: the inactivity deadline counts from now. */
-  #touch(): void {
-    this.#since = performance.now();
-  }
-
-  #arm(now: number, ms: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#fireAt = now + ms;
-    this.#timer = setTimeout(this.#onTimer, ms).unref();
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#fireAt = Infinity;
-    if (this.#st === St.Closed || this.#limit <= 0) return;
-    const now = performance.now();
-    const left = this.#since + this.#limit - now;
-    // A body paused by a slow client is not idle on the server's account: look again later.
-    if (left > 0 || (this.#st === St.Body && this.#paused)) this.#arm(now, left > 0 ? left : this.#limit);
-    else this.#onTimeout();
-  };
-
-  /** The deadline: timed out when performance.now() - #since >= #limit (0: no limit). */
-  #since = 0;
-  #limit = 0;
-  #timer: NodeJS.Timeout | undefined;
-  /** When #timer fires (Infinity: none armed); it may fire before the deadline, never after. */
-  #fireAt = Infinity;
-
   #pause(): void {
     if (!this.#paused) {
       this.#paused = true;
@@ -369,23 +328,28 @@ export class UpstreamConnection {
   #toIdle(): void {
     this.#st = St.Idle;
     const hint = this.#idleLimit;
-    this.#timeout(hint > 0 && hint < this.#opts.keepAliveTimeout ? hint : this.#opts.keepAliveTimeout);
+    this.#deadline.start(hint > 0 && hint < this.#opts.keepAliveTimeout ? hint : this.#opts.keepAliveTimeout);
     this.#owner.release(this);
   }
 
-  #onTimeout(): void {
+  /** The current phase's limit passed without activity. False: not now (a body paused by a slow client is not idle on the server's account). */
+  #onTimeout(): boolean {
     switch (this.#st) {
       case St.Connecting:
         this.#fail(transportError(`connect timeout after ${this.#opts.connectTimeout}ms`, 'UND_ERR_CONNECT_TIMEOUT'));
-        break;
+        return true;
       case St.Head:
         this.#fail(transportError(`no response headers within ${this.#opts.headersTimeout}ms`, 'UND_ERR_HEADERS_TIMEOUT'));
-        break;
+        return true;
       case St.Body:
-        if (!this.#paused) this.#fail(transportError(`response body idle for ${this.#opts.bodyTimeout}ms`, 'UND_ERR_BODY_TIMEOUT'));
-        break;
+        if (this.#paused) return false;
+        this.#fail(transportError(`response body idle for ${this.#opts.bodyTimeout}ms`, 'UND_ERR_BODY_TIMEOUT'));
+        return true;
+      case St.Closed:
+        return true;
       default:
         this.#close();
+        return true;
     }
   }
 
@@ -414,8 +378,7 @@ export class UpstreamConnection {
   #close(): void {
     if (this.#st === St.Closed) return;
     this.#st = St.Closed;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadline.stop();
     this.#buf = undefined;
     this.#taken = undefined;
     removeReader(this.socket);
