@@ -108,13 +108,14 @@ class ParsedRequestHead implements RequestHead {
   fieldValues(names: readonly string[]): Array<string | undefined> | null {
     // From the noted places when they answer for every name; else (a name not noted, or a
     // repeated field) one pass over the lines.
-    const out: Array<string | undefined> = [];
     const ks = notedIndexes(names);
+    // Sized once: push grew a fresh array's backing store per request.
+    const out = new Array<string | undefined>(ks.length);
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i]!;
       const at = k === 0 ? this.#ua : k === 1 ? this.#referer : k === 2 ? this.#auth : REPEATED;
       if (at === REPEATED) return fieldValues(this.#text, this.#fs, names);
-      out.push(at === ABSENT ? undefined : this.#text.slice(Math.floor(at / PLACE), at % PLACE));
+      out[i] = at === ABSENT ? undefined : this.#text.slice(Math.floor(at / PLACE), at % PLACE);
     }
     return out;
   }

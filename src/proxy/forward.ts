@@ -251,7 +251,8 @@ export class Forward implements PickContext, AttemptOwner {
         const rec: AttemptRecord = { server: current.address, outcome, ms: Math.round(a.ms * 1000) / 1000 };
         if (a.status !== undefined) rec.status = a.status;
         if (a.headerMs !== undefined) rec.header_ms = Math.round(a.headerMs * 1000) / 1000;
-        (this.#tries ??= []).push(rec);
+        if (this.#tries === undefined) this.#tries = [rec];
+        else this.#tries.push(rec);
       }
       if (!f) return this.#end(a.status ?? 0, a.bytes, now);
       if (f.code === 'HW_ERR_UPSTREAM_TLS') {

@@ -256,8 +256,12 @@ export class LeanResponse implements ProxyResponse {
   }
 
   on(event: 'close' | 'drain', fn: Listener): this {
-    if (event === 'close') (this.#onClose ??= []).push(fn);
-    else (this.#onDrain ??= []).push(fn);
+    // [fn], not [] then push: push grows an empty array's backing store to 17 slots.
+    if (event === 'close') {
+      if (this.#onClose === null) this.#onClose = [fn];
+      else this.#onClose.push(fn);
+    } else if (this.#onDrain === null) this.#onDrain = [fn];
+    else this.#onDrain.push(fn);
     return this;
   }
 
