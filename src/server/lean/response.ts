@@ -61,6 +61,12 @@ type Listener = () => void;
 interface Latin1Buffer extends Buffer {
   latin1Write(s: string, offset: number): number;
 }
+/**
+ * The two copies into a coalesced buffer, called through constants: looked up on the buffers,
+ * they were generic property loads (LoadIC calls) on every response.
+ */
+const latin1Write = (Buffer.prototype as Latin1Buffer).latin1Write;
+const copyInto = Uint8Array.prototype.set as (this: Uint8Array, src: Uint8Array, offset: number) => void;
 
 /**
  * One response on a lean connection. writeHead only builds the head; it goes out with the first
@@ -177,8 +183,8 @@ export class LeanResponse implements ProxyResponse {
       this.#head = null;
       if (n > COALESCE) return writevDirect(sock, [head, chunk]) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
       const out = coalesceBuffer(head.length + n);
-      (out as Latin1Buffer).latin1Write(head, 0);
-      chunk.copy(out, head.length);
+      latin1Write.call(out, head, 0);
+      copyInto.call(out, chunk, head.length);
       return sendCoalesced(sock, out);
     }
     const size = n.toString(16) + '\r\n';
@@ -187,8 +193,8 @@ export class LeanResponse implements ProxyResponse {
     if (n > COALESCE) return this.#held(corked(sock, pre, chunk, CRLF, this.#flushed));
     const h = pre.length;
     const out = coalesceBuffer(h + n + 2);
-    (out as Latin1Buffer).latin1Write(pre, 0);
-    chunk.copy(out, h);
+    latin1Write.call(out, pre, 0);
+    copyInto.call(out, chunk, h);
     out[h + n] = 13;
     out[h + n + 1] = 10;
     return sendCoalesced(sock, out);
