@@ -6,8 +6,11 @@ import { LeanPool } from './pool.js';
 import { requestHead } from './wire.js';
 import type { UpstreamHandler } from '../../proxy/exchange.js';
 
-/** A raw upstream: answers each request head it sees with `reply(n)` (n counts requests). */
-async function rawServer(reply: (n: number, head: string) => string | null) {
+/**
+ * A raw upstream: answers each request head it sees with `reply(n)` (n counts requests): a string
+ * written at once, null to close, or pieces written after their delays (ms, each from the previous).
+ */
+async function rawServer(reply: (n: number, head: string) => string | null | Array<[number, string]>) {
   let n = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -21,7 +24,13 @@ async function rawServer(reply: (n: number, head: string) => string | null) {
         buf = buf.slice(i + 4);
         const out = reply(++n, head);
         if (out === null) s.destroy();
-        else s.write(out);
+        else if (typeof out === 'string') s.write(out);
+        else {
+          const next = (k: number): void => {
+            if (k < out.length) setTimeout(() => s.destroyed || (s.write(out[k]![1]), next(k + 1)), out[k]![0]);
+          };
+          next(0);
+        }
       }
     });
     s.on('close', () => sockets.delete(s));
@@ -127,40 +136,12 @@ test('request heads: content-length for buffered bodies, none for GET, chunked f
   assert.match(requestHead({ method: 'POST', path: '/', headers: ['host', 'h', 'Content-Length', '9'], body: null, reset: true }, -1, true), /^POST \/ HTTP\/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n$/);
 });
 
-/** A raw upstream that answers request n with `script(n)`: pieces written after their delays (ms, each from the previous). */
-async function scriptedServer(script: (n: number) => Array<[number, string]>) {
-  let n = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (let i = buf.indexOf('\r\n\r\n'); i !== -1; i = buf.indexOf('\r\n\r\n')) {
-        buf = buf.slice(i + 4);
-        const steps = script(++n);
-        const next = (k: number): void => {
-          if (k < steps.length) setTimeout(() => s.destroyed || (s.write(steps[k]![1]), next(k + 1)), steps[k]![0]);
-        };
-        next(0);
-      }
-    });
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    connections: () => sockets.size,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
-  };
-}
-
 test('timeouts: body idle counts from the last bytes; headers from the request, not from when the connection went idle; idle connections close', async (t) => {
   const head = 'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n';
   // 1: the body trickles in (a byte every 60 ms, under the 150 ms idle limit, 240 ms in all).
   // 2: the head comes 100 ms after the request (under 200 ms), on a connection idle for 300 ms.
   // 3: two body bytes, then nothing. 4: at once.
-  const s = await scriptedServer((n) => (n === 1 ? [[0, head + 'a'], [60, 'b'], [60, 'c'], [60, 'd']] : n === 2 ? [[100, head + 'wxyz']] : n === 3 ? [[0, head + 'pq']] : [[0, head + 'done']]));
+  const s = await rawServer((n): Array<[number, string]> => (n === 1 ? [[0, head + 'a'], [60, 'b'], [60, 'c'], [60, 'd']] : n === 2 ? [[100, head + 'wxyz']] : n === 3 ? [[0, head + 'pq']] : [[0, head + 'done']]));
   t.after(() => s.close());
   const p = pool(s.port, { bodyTimeout: 150, headersTimeout: 200, keepAliveTimeout: 5000 });
   t.after(() => p.destroy());
