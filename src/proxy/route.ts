@@ -3,11 +3,11 @@ import type { RouteConfig } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Router } from '../router/router.js';
 import { parseTarget } from '../router/path.js';
-import { normalizeClientIp } from '../util/ip.js';
+import { peerAddress } from '../util/ip.js';
 
 /** The client address without the IPv4-mapped prefix. */
 export function clientAddress(req: ProxyRequest): string {
-  return req.clientIp ?? normalizeClientIp(req.socket.remoteAddress ?? '');
+  return req.clientIp ?? peerAddress(req.socket);
 }
 
 /** Does a declared Content-Length break the route's client_max_body_size (0 = no limit)? */

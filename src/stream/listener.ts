@@ -6,7 +6,7 @@ import { ProxyGate } from '../server/proxy-gate.js';
 import { proxyEnds } from '../server/proxy-protocol.js';
 import { channels, type StreamRecord } from '../observability/events.js';
 import { isoNow } from '../observability/access-line.js';
-import { normalizeClientIp } from '../util/ip.js';
+import { peerAddress } from '../util/ip.js';
 import { Dialer } from './dial.js';
 import { Splice, type SpliceStats } from './splice.js';
 
@@ -58,7 +58,7 @@ export class TcpListener {
     // Only between a reload's listener update and its runtime swap: the new upstream is not there yet.
     if (!group) return void client.destroy();
     const start = rt.now();
-    const clientIp = normalizeClientIp(client.remoteAddress ?? '');
+    const clientIp = peerAddress(client);
     const rec: StreamRecord = {
       time: '', event: 'stream', listener: lc.name, client: clientIp, upstream: group.name, outcome: '', bytes_in: 0, bytes_out: 0, duration_ms: 0, tries: [],
     };

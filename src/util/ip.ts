@@ -5,3 +5,8 @@
 export function normalizeClientIp(ip: string): string {
   return ip.length > 7 && (ip.startsWith('::ffff:') || ip.startsWith('::FFFF:')) && ip.includes('.', 7) ? ip.slice(7) : ip;
 }
+
+/** A socket's peer as the gateway names its client (after a PROXY header: the address it gave). */
+export function peerAddress(socket: { readonly remoteAddress?: string | undefined }): string {
+  return normalizeClientIp(socket.remoteAddress ?? '');
+}

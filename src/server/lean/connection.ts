@@ -5,7 +5,7 @@ import { LeanRequest, type BodyOwner } from './request.js';
 import { LeanResponse, type ResponseOwner } from './response.js';
 import { nodeStatus, refusal, publishRefusal } from './refusal.js';
 import { readShared, releaseShared } from './shared-read.js';
-import { normalizeClientIp } from '../../util/ip.js';
+import { peerAddress } from '../../util/ip.js';
 
 /** What connections share with their listener. */
 export interface LeanContext {
@@ -57,13 +57,14 @@ export class Connection implements BodyOwner, ResponseOwner {
   #inProcess = false;
   /** The buffered bytes are an incomplete head (only re-parse when a line may have ended). */
   #partial = false;
-  /** The client's address (as the proxy logs and forwards it), read at the first request. */
-  #clientIp: string | undefined;
+  /** The client's address as the proxy logs and forwards it: read once, not per request. */
+  readonly #clientIp: string;
 
   /** `shared`: a plain socket nobody has read from yet, whose reads may use the shared buffer. */
   constructor(socket: Socket, ctx: LeanContext, shared = false) {
     this.socket = socket;
     this.#ctx = ctx;
+    this.#clientIp = peerAddress(socket);
     this.#since = ctx.now;
     this.#limit = ctx.headMs;
     if (!shared || !readShared(socket, (buf, n) => this.#onShared(buf, n))) socket.on('data', (c: Buffer) => this.#onData(c, c.length));
@@ -153,7 +154,7 @@ export class Connection implements BodyOwner, ResponseOwner {
 
   #begin(head: RequestHead): void {
     if (head.upgrade && head.method !== 'CONNECT' && this.#ctx.upgrade !== undefined) return this.#handOver(head);
-    const req = new LeanRequest(this, this.socket, head, this.#clientIp ??= clientAddressOf(this.socket));
+    const req = new LeanRequest(this, this.socket, head, this.#clientIp);
     const res = new LeanResponse(this, req);
     this.#req = req;
     this.#res = res;
@@ -197,7 +198,7 @@ export class Connection implements BodyOwner, ResponseOwner {
     for (const ev of ['data', 'end', 'drain', 'close', 'error']) socket.removeAllListeners(ev);
     releaseShared(socket);
     this.#ctx.gone(this);
-    this.#ctx.upgrade!(new LeanRequest(this, socket, head, this.#clientIp ??= clientAddressOf(socket)), socket, rest);
+    this.#ctx.upgrade!(new LeanRequest(this, socket, head, this.#clientIp), socket, rest);
   }
 
   /** Malformed chunked framing: never pass it on. 400 if the response has not started, else cut. */
@@ -322,11 +323,6 @@ export class Connection implements BodyOwner, ResponseOwner {
 
 function processNext(conn: Connection): void {
   conn.processNext();
-}
-
-/** The peer's address without the IPv4-mapped prefix (after a PROXY header: the one it gave). */
-function clientAddressOf(socket: Socket): string {
-  return normalizeClientIp(socket.remoteAddress ?? '');
 }
 
 function destroySocket(this: Socket): void {

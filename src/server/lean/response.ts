@@ -262,12 +262,8 @@ export class LeanResponse implements ProxyResponse {
   }
 
   on(event: 'close' | 'drain', fn: Listener): this {
-    // [fn], not [] then push: push grows an empty array's backing store to 17 slots.
-    if (event === 'close') {
-      if (this.#onClose === null) this.#onClose = [fn];
-      else this.#onClose.push(fn);
-    } else if (this.#onDrain === null) this.#onDrain = [fn];
-    else this.#onDrain.push(fn);
+    if (event === 'close') this.#onClose = withListener(this.#onClose, fn);
+    else this.#onDrain = withListener(this.#onDrain, fn);
     return this;
   }
 
@@ -305,6 +301,13 @@ export class LeanResponse implements ProxyResponse {
     this.#onClose = null;
     for (let i = 0; i < list.length; i++) list[i]!();
   }
+}
+
+/** `list` with `fn` added; a first listener makes `[fn]` (push grows an empty array to 17 slots). */
+function withListener(list: Listener[] | null, fn: Listener): Listener[] {
+  if (list === null) return [fn];
+  list.push(fn);
+  return list;
 }
 
 /** Did the client send `TE: trailers`? */

@@ -345,8 +345,6 @@ export class UpstreamConnection {
         if (this.#paused) return false;
         this.#fail(transportError(`response body idle for ${this.#opts.bodyTimeout}ms`, 'UND_ERR_BODY_TIMEOUT'));
         return true;
-      case St.Closed:
-        return true;
       default:
         this.#close();
         return true;
