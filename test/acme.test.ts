@@ -9,7 +9,7 @@ import { startGateway, simpleConfig, fetchText } from './helpers/gateway.js';
 import { originFor } from './helpers/origin.js';
 import https from 'node:https';
 import { startPebble, pebbleMissing } from './helpers/pebble.js';
-import { freePort } from './helpers/ports.js';
+import { fixedPort } from './helpers/ports.js';
 import { validateConfig } from '../src/config/load.js';
 import { AcmeManager, type AcmeSettings } from '../src/tls/acme/manager.js';
 import { AcmeStorage } from '../src/tls/acme/storage.js';
@@ -28,7 +28,7 @@ class Sink {
 /** An origin, a port for the gateway's plain listener, pebble validating on it, and a storage folder. */
 async function acmeEnv(t: TestContext, validitySeconds?: number) {
   const origin = await originFor(t, 'app');
-  const httpPort = await freePort();
+  const httpPort = await fixedPort();
   const pebble = await startPebble(t, httpPort, { validitySeconds });
   const storage = mkdtempSync(path.join(tmpdir(), 'hw-acme-'));
   t.after(() => rmSync(storage, { recursive: true, force: true }));

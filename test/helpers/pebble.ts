@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import type { TestContext } from 'node:test';
-import { freePort } from './ports.js';
+import { fixedPort } from './ports.js';
 
 /** A real ACME CA on loopback: Debian's pebble, with pebble-challtestsrv as its DNS (every name -> 127.0.0.1). */
 export interface Pebble {
@@ -41,11 +41,11 @@ export async function startPebble(t: TestContext, httpPort: number, opts: { vali
   const keyFile = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile,
     '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  const [acmePort, mgmtPort, dnsPort, ctsPort] = [await freePort(), await freePort(), await freePort({ udp: true }), await freePort()];
+  const [acmePort, mgmtPort, dnsPort, ctsPort] = [await fixedPort(), await fixedPort(), await fixedPort({ udp: true }), await fixedPort()];
   writeFileSync(path.join(dir, 'pebble.json'), JSON.stringify({
     pebble: {
       listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`, certificate: certFile, privateKey: keyFile,
-      httpPort, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false,
+      httpPort, tlsPort: await fixedPort(), ocspResponderURL: '', externalAccountBindingRequired: false,
       ...(opts.validitySeconds ? { certificateValidityPeriod: opts.validitySeconds } : {}),
     },
   }));

@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 
 /**
@@ -8,20 +9,57 @@ import { createServer, type AddressInfo } from 'node:net';
  */
 export async function freePort(opts: { udp?: boolean } = {}): Promise<number> {
   for (let i = 0; ; i++) {
-    const tcp = createServer();
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
-    const port = (tcp.address() as AddressInfo).port;
-    let ok = true;
-    if (opts.udp) {
-      const udp = createSocket('udp4');
-      ok = await new Promise<boolean>((r) => {
-        udp.once('error', () => r(false));
-        udp.bind(port, '127.0.0.1', () => r(true));
-      });
-      if (ok) await new Promise<void>((r) => udp.close(() => r()));
-    }
-    await new Promise<void>((r) => tcp.close(() => r()));
-    if (ok) return port;
+    const port = await bound(0);
+    if (port === undefined) throw new Error('cannot bind a loopback port');
+    if (!opts.udp || (await udpFree(port))) return port;
     if (i > 20) throw new Error('no port free for both TCP and UDP');
   }
+}
+
+let nextFixed = -1;
+
+/**
+ * A free loopback port below the kernel's ephemeral range (also free for UDP with `udp`), for a
+ * server that is told its port before it binds (pebble, and the gateway port it validates on). A
+ * freePort() port can be taken in between by an outgoing connection of a test running in
+ * parallel, as the kernel picks their local ports from the ephemeral range; these it never gives.
+ */
+export async function fixedPort(opts: { udp?: boolean } = {}): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'latin1')).trim().split(/\s+/)[0]) || low;
+  } catch {
+    // Not Linux: keep Linux's default.
+  }
+  const base = 10000;
+  const span = Math.max(low - base, 1000);
+  if (nextFixed < 0) nextFixed = (process.pid * 37) % span;
+  for (let i = 0; i < 200; i++) {
+    const port = base + (nextFixed++ % span);
+    if ((await bound(port)) !== undefined && (!opts.udp || (await udpFree(port)))) return port;
+  }
+  throw new Error('no fixed port free');
+}
+
+/** Binds `port` (0: any) on 127.0.0.1 and releases it: the port, or undefined when it is taken. */
+async function bound(port: number): Promise<number | undefined> {
+  const srv = createServer();
+  const ok = await new Promise<boolean>((r) => {
+    srv.once('error', () => r(false));
+    srv.listen(port, '127.0.0.1', () => r(true));
+  });
+  if (!ok) return undefined;
+  const got = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return got;
+}
+
+async function udpFree(port: number): Promise<boolean> {
+  const udp = createSocket('udp4');
+  const ok = await new Promise<boolean>((r) => {
+    udp.once('error', () => r(false));
+    udp.bind(port, '127.0.0.1', () => r(true));
+  });
+  if (ok) await new Promise<void>((r) => udp.close(() => r()));
+  return ok;
 }
