@@ -49,3 +49,34 @@ test('closing one of two access logs leaves the request fields the other prints'
   await b.close();
   assert.deepEqual(logFields.names, []);
 });
+
+test('json: event lines keep their place among access lines made in batches', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hw-access-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'access.log');
+  const log = new AccessLog({ path: file });
+  for (let i = 0; i < 5; i++) channels.request.publish(record(i));
+  channels.retry.publish({ upstream: 'u', from: '10.0.0.1:80', reason: 'connect_error', attempt: 1 });
+  for (let i = 5; i < 45; i++) channels.request.publish(record(i));
+  channels.reload.publish({ ok: true });
+  await log.close();
+  const lines = (await readFile(file, 'latin1')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string; bytes?: number });
+  assert.equal(lines.length, 47);
+  assert.deepEqual(lines.map((l) => l.event ?? l.bytes), [0, 1, 2, 3, 4, 'retry', ...Array.from({ length: 40 }, (_, i) => i + 5), 'reload']);
+});
+
+test('combined: a few access lines are written within the batch timer, without close', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hw-access-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'access.log');
+  const log = new AccessLog({ path: file, format: 'combined' });
+  t.after(() => log.close());
+  for (let i = 0; i < 3; i++) channels.request.publish(record(i));
+  let lines: string[] = [];
+  for (let waited = 0; waited < 3000 && lines.length < 3; waited += 50) {
+    await sleep(50);
+    lines = (await readFile(file, 'latin1').catch(() => '')).split('\n').filter(Boolean);
+  }
+  assert.equal(lines.length, 3);
+  assert.match(lines[2]!, /^10\.0\.0\.7 - - \[21\/Nov\/2026:\d\d:\d\d:05 [+-]\d{4}\] "GET \/item\/2\?pad=xx HTTP\/1\.1" 200 2 "-" "-"$/);
+});

@@ -11,6 +11,8 @@ export interface AccessLogOptions {
 }
 
 const BATCH = 64 * 1024;
+/** Access records made into lines at a time (see #records). */
+const RECORDS = 32;
 
 /** Buffer's native writers, without Buffer#write's argument juggling (room is checked first). */
 interface NativeWriteBuffer extends Buffer {
@@ -67,8 +69,9 @@ export class AccessLog {
     this.#events = format === undefined ? this.#lines : new (sonicBoom as unknown as typeof SonicBoom)({ dest: 2, sync: true });
     if (format !== undefined) {
       logFields.names = this.#fieldNames = format.fields;
-      this.#on(channels.request, (m) => this.#append(format.line(m as AccessRecord)));
-    } else this.#on(channels.request, (m) => this.#append(accessLine(m as AccessRecord)));
+      this.#format = format.line;
+    }
+    this.#on(channels.request, this.#queue);
     this.#on(channels.host, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'host', ...(m as HostEvent) }));
     this.#on(channels.upstream, (m) => this.#event(LEVEL.warn, { time: isoNow(), event: 'upstream', ...(m as UpstreamEvent) }));
     this.#on(channels.stream, (m) => this.#event(LEVEL.info, m as StreamRecord));
@@ -80,12 +83,46 @@ export class AccessLog {
     });
   }
 
+  /**
+   * Access records wait here and are made into lines RECORDS at a time (or by the timer): one
+   * line after another keeps the formatter's code in the CPU's instruction cache, where a line
+   * per request evicted the request path's code and its own (callgrind's cache model, 13 B c=50:
+   * ~300 instruction-cache misses per request went to the access line).
+   */
+  readonly #records: AccessRecord[] = [];
+  #format: (r: AccessRecord) => string = accessLine;
+
+  readonly #queue = (m: unknown): void => {
+    const n = this.#records.push(m as AccessRecord);
+    if (n >= RECORDS) this.#lineUp();
+    else if (n === 1) this.#timer ??= setTimeout(this.#onTimer, 200).unref();
+  };
+
+  /** Make the waiting records into lines, in order. */
+  #lineUp(): void {
+    const list = this.#records;
+    const n = list.length;
+    if (n === 0) return;
+    const format = this.#format;
+    // One copy into the batch for all of them (each copy is a native call).
+    let text = format(list[0]!);
+    for (let i = 1; i < n; i++) text += format(list[i]!);
+    list.length = 0;
+    this.#append(text);
+  }
+
   readonly #onTimer = () => {
     this.#timer = undefined;
     this.#flush();
   };
 
+  /** Line up the waiting records, and hand the batch to the writer. */
   #flush(): void {
+    this.#lineUp();
+    this.#writeBatch();
+  }
+
+  #writeBatch(): void {
     if (this.#len === 0) return;
     const batch = this.#buf;
     const out = batch.subarray(0, this.#len);
@@ -112,7 +149,7 @@ export class AccessLog {
   /** Add a line to the batch (written when it fills, or within 200 ms). */
   #append(line: string): void {
     if (this.#len + line.length * 3 > BATCH) {
-      this.#flush();
+      this.#writeBatch();
       if (line.length * 3 > BATCH) {
         this.#give(Buffer.from(line), null);
         return;
@@ -130,6 +167,7 @@ export class AccessLog {
       this.#events.write(line);
       return;
     }
+    this.#lineUp();
     this.#append(line);
     this.#flush();
   }

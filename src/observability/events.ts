@@ -37,6 +37,8 @@ export interface AttemptRecord {
 /** One line of the access log. */
 export interface AccessRecord {
   time: string;
+  /** `time` as epoch milliseconds (formats that print local time read it instead of parsing `time`). */
+  time_ms?: number;
   client: string;
   method: string;
   path: string;

@@ -19,10 +19,10 @@ type Getter = (r: AccessRecord) => string | undefined;
 /** The variables a template may use (besides `$http_<name>`), with NGINX's meaning. */
 const VARIABLES: Readonly<Record<string, Getter>> = {
   remote_addr: (r) => escape(r.client),
-  time_local: (r) => clock(r.time).local,
-  time_iso8601: (r) => clock(r.time).iso8601,
+  time_local: (r) => clock(r.time_ms ?? msOfIso(r.time)).local,
+  time_iso8601: (r) => clock(r.time_ms ?? msOfIso(r.time)).iso8601,
   msec: (r) => {
-    const ms = msOfIso(r.time);
+    const ms = r.time_ms ?? msOfIso(r.time);
     return Number.isFinite(ms) ? (ms / 1000).toFixed(3) : undefined;
   },
   request: (r) => `${escape(r.method)} ${escape(r.path)} ${r.protocol ?? 'HTTP/1.1'}`,
@@ -212,9 +212,8 @@ interface Clock {
 let lastSecond = NaN;
 let lastClock: Clock = { local: '', iso8601: '' };
 
-/** The local-time texts of an ISO time (`AccessRecord.time`), formatted once per second. */
-function clock(iso: string): Clock {
-  const ms = msOfIso(iso);
+/** The local-time texts of a time (epoch ms), formatted once per second. */
+function clock(ms: number): Clock {
   const sec = Math.floor(ms / 1000);
   if (sec === lastSecond) return lastClock;
   if (!Number.isFinite(sec)) return { local: '-', iso8601: '-' };

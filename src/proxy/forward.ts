@@ -11,7 +11,7 @@ import { reportAttempt } from '../health/report.js';
 import { recordLatency } from '../upstream/latency.js';
 import { channels, type AccessRecord, type AttemptRecord } from '../observability/events.js';
 import { protocolOf, requestLogFields } from './log-fields.js';
-import { isoNow } from '../observability/access-line.js';
+import { isoAt } from '../observability/access-line.js';
 import { readBody, streamingBody, NO_BODY, type RequestBody } from './body.js';
 import { upstreamLines, upstreamRequestHeaders, type ForwardInfo } from './headers.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
@@ -305,8 +305,10 @@ export class Forward implements PickContext, AttemptOwner {
     if (this.#onClose !== undefined) this.res.off('close', this.#onClose);
     if (channels.request.hasSubscribers) {
       const req = this.#req;
+      const at = Date.now();
       const rec: AccessRecord = {
-        time: isoNow(),
+        time: isoAt(at),
+        time_ms: at,
         client: this.clientIp,
         method: this.method,
         path: req.url ?? '',
