@@ -4,6 +4,12 @@
 #
 #   bench/instructions.sh [requests] [warm-up requests]      (defaults 10000 and 10000)
 #   LOG_FORMAT=json bench/instructions.sh                   (Headwater's access_log.format; default combined)
+#   CACHE=1 bench/instructions.sh                           (also simulate the caches: see below)
+#
+# With CACHE=1, callgrind also simulates this machine's caches (L1i 32 KiB, L1d 48 KiB, L2 2 MiB
+# as the last level; CACHE_GEOMETRY="--I1=... --D1=... --LL=..." for another machine) and prints
+# the misses per request and a cycle estimate: instructions/3 + 10 per L1 miss + 60 per L2 miss,
+# weights that reproduce the user time per request both proxies show under load on this VM.
 #
 # Each proxy runs alone under callgrind with instrumentation off; h2load (--h1, 50 connections)
 # sends the warm-up requests, then instrumentation goes on for the measured requests. User-space
@@ -59,10 +65,13 @@ EOF
 nginx -c "$TMP/origin.conf" -p "$TMP" > /dev/null 2>&1 &
 PIDS+=($!)
 
-# count NAME PORT CMD...: prints instructions per request
+SIM=(--cache-sim=no)
+[ -n "${CACHE:-}" ] && SIM=(--cache-sim=yes ${CACHE_GEOMETRY:---I1=32768,8,64 --D1=49152,12,64 --LL=2097152,16,64})
+
+# count NAME PORT CMD...: prints instructions per request (with CACHE, also the cache model's line)
 count() {
   local name=$1 port=$2; shift 2
-  valgrind --tool=callgrind --instr-atstart=no --cache-sim=no --smc-check=all-non-file \
+  valgrind --tool=callgrind --instr-atstart=no "${SIM[@]}" --smc-check=all-non-file \
     --callgrind-out-file="$TMP/$name.cg" "$@" > "$TMP/$name.log" 2>&1 &
   local vp=$!
   PIDS+=($vp)
@@ -74,6 +83,12 @@ count() {
   callgrind_control -i off "$vp" > /dev/null 2>&1
   kill -TERM "$vp"; wait "$vp" 2> /dev/null || true
   grep -q " $N succeeded" <<< "$out" || { echo "instructions: $name: $out" >&2; exit 1; }
+  if [ -n "${CACHE:-}" ]; then
+    callgrind_annotate --show=Ir,I1mr,D1mr,D1mw,ILmr,DLmr,DLmw "$TMP/$name.cg" 2> /dev/null | grep 'PROGRAM TOTALS' | tr -d , |
+      awk -v n="$N" '{ ir = $1 / n; i1 = $3 / n; d1 = ($5 + $7) / n; ll = ($9 + $11 + $13) / n;
+        printf "%.0f   (L1i misses %.0f, L1d misses %.0f, L2 misses %.0f, estimated cycles %.0f)\n", ir, i1, d1, ll, ir / 3 + 10 * (i1 + d1) + 60 * ll }'
+    return
+  fi
   local total
   total=$(grep -oP 'Collected : \K\d+' "$TMP/$name.log")
   echo $(( total / N ))
@@ -83,4 +98,8 @@ hw=$(count headwater $HW node "$ROOT/dist/src/cli/main.js" run -c "$TMP/headwate
 ng=$(count nginx $NG nginx -c "$TMP/proxy.conf" -p "$TMP")
 echo "instructions per request ($N requests after $W, 13 B, c50, user space):"
 echo "  nginx      $ng"
-echo "  headwater  $hw   ($(awk "BEGIN { printf \"%.2f\", $hw / $ng }")x nginx)"
+echo "  headwater  $hw   ($(awk "BEGIN { printf \"%.2f\", ${hw%% *} / ${ng%% *} }")x nginx)"
+if [ -n "${CACHE:-}" ]; then
+  est() { grep -oP 'estimated cycles \K\d+' <<< "$1"; }
+  echo "  estimated cycles: headwater $(awk "BEGIN { printf \"%.2f\", $(est "$hw") / $(est "$ng") }")x nginx"
+fi

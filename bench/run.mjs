@@ -138,7 +138,7 @@ async function main() {
   log(`Headwater bench  ${startedAt}`);
   log(`  node ${env.node}, nginx ${env.nginx}, ${env.wrk}${env.h2load ? `, ${env.h2load}` : ''}`);
   log(`  ${ncpu} x ${env.cpu}, kernel ${env.kernel}`);
-  log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}; access logs: NGINX combined, Headwater ${opts.logFormat ?? 'combined'}`);
+  log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}; access logs: NGINX combined, Headwater ${opts.logFormat ?? 'combined'}; Headwater engine ${opts.engine ?? 'lean'}, workers ${opts.workers ?? 1}`);
   log(`  protocols ${opts.protocols.join(',')}; sizes ${sizes.map(sizeLabel).join(', ')}; conns ${opts.conns.join(',')}; ${opts.duration} s x ${opts.runs} run(s)` +
     ` + ${opts.warmup} s warm-up; targets ${active.join(', ')}; about ${estimate} s`);
   if (env.loadavg[0] > 0.5) {
@@ -192,7 +192,7 @@ async function main() {
   // ---- output ----
   const file = writeJson(opts.out ? path.resolve(opts.out) : path.join(benchDir, 'out'), {
     tool: 'headwater-bench', startedAt, finishedAt: new Date().toISOString(),
-    options: { protocols: opts.protocols, sizes, conns: opts.conns, streams: opts.streams, duration: opts.duration, runs: opts.runs, warmup: opts.warmup, targets: opts.targets },
+    options: { protocols: opts.protocols, sizes, conns: opts.conns, streams: opts.streams, duration: opts.duration, runs: opts.runs, warmup: opts.warmup, targets: opts.targets, engine: opts.engine ?? 'lean', workers: opts.workers ?? 1 },
     env, skipped, results,
   });
   if (tables.length > 1) log(`==== summary ====\n\n${tables.join('\n\n')}\n`);
