@@ -170,6 +170,7 @@ async function main() {
               cells[name].runs.push(r);
               log(`${label} ${Math.round(r.rps).toString().padStart(8)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms` +
                 (r.maxRssKiB ? `  rss ${(r.maxRssKiB / 1024).toFixed(1)} MiB (anon ${((r.maxAnonKiB ?? 0) / 1024).toFixed(1)})  cpu ${Math.round(r.cpuPct)}%` : '') +
+                (r.stealPct != null ? `  steal ${Math.round(r.stealPct)}%` : '') +
                 (r.errors ? `  errors ${r.errors}` : ''));
             } catch (e) {
               if (isShuttingDown()) await new Promise((r) => setTimeout(r, 60000)); // the signal handler exits

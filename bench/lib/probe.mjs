@@ -130,13 +130,28 @@ export function cpusAllowed(pid) {
 }
 
 /**
+ * Steal and total clock ticks of all CPUs together, from /proc/stat (null where there is none).
+ * Steal is time the hypervisor gave this VM's vCPUs to someone else: a run with much of it
+ * measured the host's load as much as the proxy.
+ */
+export function cpuTicks() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: v[7] ?? 0, total: v.reduce((a, b) => a + b, 0) };
+  } catch { return null; }
+}
+
+/**
  * Sample a process tree every `intervalMs` while a run is in progress. Returns { stop() } whose
- * stop() yields { maxRssKiB, maxAnonKiB, cpuPct } (CPU% of one core over the sampled window).
+ * stop() yields { maxRssKiB, maxAnonKiB, cpuPct, stealPct } (CPU% of one core over the sampled
+ * window; steal as a share of all CPUs' time in it, null without /proc/stat).
  */
 export function startSampler(rootPid, { intervalMs = 200, clkTck = 100 } = {}) {
   let pids = processTree(rootPid);
   const t0 = process.hrtime.bigint();
   const cpu0 = treeCpuTicks(pids);
+  const stat0 = cpuTicks();
   let maxRssKiB = 0;
   let maxAnonKiB = 0;
   const sample = () => {
@@ -156,7 +171,9 @@ export function startSampler(rootPid, { intervalMs = 200, clkTck = 100 } = {}) {
       sample();
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpuPct = secs > 0 ? ((treeCpuTicks(pids) - cpu0) / clkTck / secs) * 100 : 0;
-      return { maxRssKiB, maxAnonKiB, cpuPct };
+      const stat1 = cpuTicks();
+      const stealPct = stat0 && stat1 && stat1.total > stat0.total ? ((stat1.steal - stat0.steal) / (stat1.total - stat0.total)) * 100 : null;
+      return { maxRssKiB, maxAnonKiB, cpuPct, stealPct };
     },
   };
 }

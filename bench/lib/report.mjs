@@ -30,11 +30,15 @@ export function summarize(runs) {
     p99: median(ok.map((r) => r.p99)),
     spreadPct: med ? ((Math.max(...rpsList) - Math.min(...rpsList)) / med) * 100 : 0,
     cpuPct: median(ok.map((r) => r.cpuPct)),
+    stealPct: ok.some((r) => r.stealPct != null) ? median(ok.map((r) => r.stealPct ?? 0)) : null,
     maxRssKiB: max('maxRssKiB'),
     maxAnonKiB: max('maxAnonKiB'),
     errors: ok.reduce((a, r) => a + (r.errors || 0), 0),
   };
 }
+
+/** Steal (% of all CPU time) above which a table says its figures are unreliable. */
+const STEAL_WARN = 5;
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 function fmtMs(ms) {
@@ -52,13 +56,13 @@ const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
  */
 export function formatTable({ protocol = 'h1', size, conns, duration, runs, cells }) {
   const ng = cells.nginx && cells.nginx.summary;
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'max RSS', 'anon RSS', 'errors'];
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'steal', 'max RSS', 'anon RSS', 'errors'];
   const rows = [];
   const notes = [];
   for (const [target, cell] of Object.entries(cells)) {
     const s = cell.summary;
     if (!s) {
-      rows.push([target, 'skipped', '', '', '', '', '', '', '', '', '']);
+      rows.push([target, 'skipped', '', '', '', '', '', '', '', '', '', '']);
       if (cell.skip) notes.push(`${target}: ${cell.skip.split('\n')[0]}`);
       continue;
     }
@@ -72,11 +76,14 @@ export function formatTable({ protocol = 'h1', size, conns, duration, runs, cell
       fmtRatio(ng && ng.p99 ? s.p99 / ng.p99 : null),
       s.runs > 1 ? `±${(s.spreadPct / 2).toFixed(1)}%` : '-',
       isProxy && s.cpuPct != null ? `${Math.round(s.cpuPct)}%` : '-',
+      s.stealPct != null ? `${Math.round(s.stealPct)}%` : '-',
       isProxy ? fmtMiB(s.maxRssKiB) : '-',
       isProxy ? fmtMiB(s.maxAnonKiB) : '-',
       String(s.errors) + (s.failedRuns ? ` (${s.failedRuns} run(s) failed)` : ''),
     ]);
   }
+  const stolen = Math.max(...Object.values(cells).map((c) => c.summary?.stealPct ?? 0));
+  if (stolen > STEAL_WARN) notes.push(`the hypervisor took ${Math.round(stolen)}% of the CPU time (steal): these figures measure the host's load too`);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cols) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const proto = { h1: 'HTTP/1.1', tls: 'HTTP/1.1 over TLS', h2: 'HTTP/2 over TLS' }[protocol] ?? protocol;
