@@ -19,6 +19,8 @@ Options:
   --protocols LIST  subset of h1,tls,h2 (default h1): h1 = cleartext HTTP/1.1 (wrk), tls = HTTP/1.1
                     over TLS (wrk), h2 = HTTP/2 over TLS with ALPN (h2load); direct is h1 only
   --streams N       concurrent streams per connection for h2 (default 10)
+  --steal-retries N a run during which the hypervisor took over 5% of the CPU time (steal) is
+                    repeated after a 10 s pause, up to N times (default 2; 0 = never)
   --out DIR         where the JSON result goes       (default bench/out)
   --keep-tmp        keep the temp dir (configs, logs) and print its path
   -h, --help        this text
@@ -53,6 +55,7 @@ export function parseArgs(argv) {
     targets: [...TARGETS],
     protocols: ['h1'],
     streams: 10,
+    stealRetries: 2,
     out: null,
     keepTmp: false,
     help: false,
@@ -80,6 +83,7 @@ export function parseArgs(argv) {
       case '--workers': opts.workers = posInt('workers', next()); break;
       case '--log-format': opts.logFormat = next(); if (!['combined', 'json'].includes(opts.logFormat)) throw new Error('--log-format: combined or json'); break;
       case '--streams': opts.streams = posInt('streams', next()); break;
+      case '--steal-retries': opts.stealRetries = posInt('steal-retries', next(), { allowZero: true }); break;
       case '--protocols': {
         const p = next().split(',').map((s) => s.trim()).filter(Boolean);
         const bad = p.filter((x) => !PROTOCOLS.includes(x));

@@ -37,8 +37,8 @@ export function summarize(runs) {
   };
 }
 
-/** Steal (% of all CPU time) above which a table says its figures are unreliable. */
-const STEAL_WARN = 5;
+/** Steal (% of all CPU time) above which a run is repeated (run.mjs) and a table says its figures are unreliable. */
+export const STEAL_WARN = 5;
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 function fmtMs(ms) {
