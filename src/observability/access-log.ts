@@ -105,9 +105,12 @@ export class AccessLog {
     if (n === 0) return;
     const format = this.#format;
     // One copy into the batch for all of them (each copy is a native call).
-    let text = format(list[0]!);
-    for (let i = 1; i < n; i++) text += format(list[i]!);
-    list.length = 0;
+    let text = '';
+    try {
+      for (let i = 0; i < n; i++) text += format(list[i]!);
+    } finally {
+      list.length = 0;
+    }
     this.#append(text);
   }
 
