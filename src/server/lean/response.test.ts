@@ -49,6 +49,18 @@ const framed: Handler = (req, res) => {
       res.write(Buffer.from('hi'));
       res.end();
       return;
+    case '/lines-plain':
+      res.writeHeadLines(203, 'Content-Length: 5\r\nx-a: 1\r\n', 5);
+      res.write(Buffer.from('hello'));
+      res.end();
+      return;
+    case '/lines-big': {
+      const big = Buffer.alloc(100_000, 0x62);
+      res.writeHeadLines(200, 'Content-Length: 100000\r\n', 100_000);
+      res.write(big);
+      res.end();
+      return;
+    }
     case '/short':
       res.writeHead(200, ['content-length', '10']);
       res.write(Buffer.from('abc'));
@@ -89,6 +101,25 @@ test('writeHeadLines relays field lines as given, adds Set-Cookie, and frames li
   );
   await c.write('GET /lines HTTP/1.0\r\n\r\n');
   assert.match(await c.closedText(), /\r\nset-cookie: sid=1\r\nconnection: close\r\n\r\nhello$/);
+});
+
+test('writeHeadLines without Set-Cookie: the head goes out whole with the first write, large or small, or at end', async (t) => {
+  const { port } = await listen(t, framed);
+  const c = await Client.open(t, port);
+  await c.write('GET /lines-plain HTTP/1.1\r\nHost: h\r\n\r\nHEAD /lines-plain HTTP/1.1\r\nHost: h\r\n\r\n');
+  const text = await c.until((s) => count(s) === 2 && s.endsWith('\r\n\r\n'));
+  assert.equal(
+    text,
+    'HTTP/1.1 203 Non-Authoritative Information\r\nContent-Length: 5\r\nx-a: 1\r\n\r\nhello' +
+      'HTTP/1.1 203 Non-Authoritative Information\r\nContent-Length: 5\r\nx-a: 1\r\n\r\n',
+  );
+  const big = await Client.open(t, port);
+  await big.write('GET /lines-big HTTP/1.1\r\nHost: h\r\n\r\n');
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n';
+  assert.equal(await big.until((s) => s.length >= head.length + 100_000), head + 'b'.repeat(100_000));
+  const old = await Client.open(t, port);
+  await old.write('GET /lines-plain HTTP/1.0\r\n\r\n');
+  assert.equal(await old.closedText(), 'HTTP/1.1 203 Non-Authoritative Information\r\nContent-Length: 5\r\nx-a: 1\r\nconnection: close\r\n\r\nhello');
 });
 
 test('no length on HTTP/1.1: chunked, empty writes skipped, last-chunk at end', async (t) => {

@@ -16,6 +16,9 @@ export interface ResponseOwner {
 const STATUS_LINES: string[] = [];
 for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
 
+/** The same status lines as bytes, copied into a coalesced write without a string. */
+const STATUS_BYTES: Buffer[] = STATUS_LINES.map((l) => Buffer.from(l, 'latin1'));
+
 /** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases. */
 export function statusLine(status: number): string {
   return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
@@ -79,6 +82,12 @@ export class LeanResponse implements ProxyResponse {
   readonly #req: LeanRequest;
   /** The head not yet written (between writeHead and the first write/end). */
   #head: string | null = null;
+  /**
+   * A relayed head kept in pieces instead (see writeHeadLines): its field lines and status. The
+   * head is then the status line, these lines and a CRLF.
+   */
+  #lines: string | null = null;
+  #status = 0;
   #sent = false;
   #framing = F_NONE;
   #close = false;
@@ -141,9 +150,28 @@ export class LeanResponse implements ProxyResponse {
    */
   writeHeadLines(status: number, lines: string, contentLength: number, setCookie?: string): this {
     if (this.#sent || this.#destroyed) return this;
+    if (setCookie === undefined && contentLength >= 0 && status >= 100 && status < 600) {
+      this.#frame(status, '', contentLength, false);
+      // Nothing but a CRLF after the lines: keep the pieces. The first write copies them into its
+      // buffer (the status line as bytes), where the string head was built and then flattened.
+      if (this.#head === '\r\n') {
+        this.#head = null;
+        this.#lines = lines;
+        this.#status = status;
+      } else this.#head = statusLine(status) + lines + this.#head;
+      return this;
+    }
     let s = statusLine(status) + lines;
     if (setCookie !== undefined) s += 'set-cookie: ' + setCookie + '\r\n';
     return this.#frame(status, s, contentLength < 0 ? undefined : contentLength, false);
+  }
+
+  /** The head as one string, when it was kept in pieces. */
+  #joinHead(): void {
+    const lines = this.#lines;
+    if (lines === null) return;
+    this.#lines = null;
+    this.#head = statusLine(this.#status) + lines + '\r\n';
   }
 
   /** Framing and connection fields after the head `s` (status line and fields so far). */
@@ -175,8 +203,24 @@ export class LeanResponse implements ProxyResponse {
     const n = chunk.length;
     if (n === 0 || this.#framing === F_NONE) return true;
     this.#written += n;
-    const head = this.#head;
     const sock = this.#socket;
+    const lines = this.#lines;
+    if (lines !== null) {
+      if (n <= COALESCE && this.#framing !== F_CHUNKED) {
+        this.#lines = null;
+        const status = STATUS_BYTES[this.#status - 100]!;
+        const h = status.length + lines.length + 2;
+        const out = coalesceBuffer(h + n);
+        copyInto.call(out, status, 0);
+        latin1Write.call(out, lines, status.length);
+        out[h - 2] = 13;
+        out[h - 1] = 10;
+        copyInto.call(out, chunk, h);
+        return sendCoalesced(sock, out);
+      }
+      this.#joinHead();
+    }
+    const head = this.#head;
     if (this.#framing !== F_CHUNKED) {
       // Large chunks go out as they are: a false return keeps the caller's bytes until 'drain'.
       if (head === null) return writeDirect(sock, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
@@ -227,6 +271,7 @@ export class LeanResponse implements ProxyResponse {
   end(chunk?: string): this {
     if (this.#finished || this.#destroyed) return this;
     if (!this.#sent) this.writeHead(200, []);
+    this.#joinHead();
     const sock = this.#socket;
     let head = this.#head;
     if (chunk !== undefined && chunk.length > 0 && this.#framing !== F_NONE) {
