@@ -1,8 +1,8 @@
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ProxyResponse } from '../../proxy/exchange.js';
 import type { LeanRequest } from './request.js';
 import { writeDirect, writevDirect } from '../../util/direct-write.js';
+import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced, statusLine } from './coalesce.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -13,51 +13,14 @@ export interface ResponseOwner {
   responseDone(res: LeanResponse, close: boolean): void;
 }
 
-const STATUS_LINES: string[] = [];
-for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
-
-/** The same status lines as bytes, copied into a coalesced write without a string. */
-const STATUS_BYTES: Buffer[] = STATUS_LINES.map((l) => Buffer.from(l, 'latin1'));
-
-/** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases. */
-export function statusLine(status: number): string {
-  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
-}
-
 /** Body framing of a response. */
 const F_NONE = 0;
 const F_LENGTH = 1;
 const F_CHUNKED = 2;
 const F_EOF = 3;
 
-/** Head and first body bytes are copied into one buffer up to this size; above, cork + writev. */
-const COALESCE = 16 * 1024;
 const LAST_CHUNK = '0\r\n\r\n';
 const CRLF = Buffer.from('\r\n', 'latin1');
-
-/**
- * Where head and first body bytes are coalesced: one buffer for every response, reused while the
- * kernel takes each write whole (the usual case). A per-response Buffer.allocUnsafe sliced Node's
- * 8 KiB pool: a new pool ArrayBuffer (an external allocation V8 tracks and frees after a GC) every
- * few dozen responses.
- */
-let scratch = Buffer.allocUnsafeSlow(COALESCE + 4096);
-
-/** A buffer of exactly `len` bytes to coalesce into: a view of the scratch buffer when it fits. */
-function coalesceBuffer(len: number): Buffer {
-  return len <= scratch.length ? scratch.subarray(0, len) : Buffer.allocUnsafe(len);
-}
-
-/**
- * Writes a coalesced buffer. A direct write the kernel did not take whole keeps the scratch buffer:
- * it is replaced. A socket that takes no direct writes (TLS, queued data) is given a copy.
- */
-function sendCoalesced(sock: Socket, out: Buffer): boolean {
-  const done = writeDirect(sock, out);
-  if (done === undefined) return sock.write(out.buffer === scratch.buffer ? Buffer.from(out) : out);
-  if (!done && out.buffer === scratch.buffer) scratch = Buffer.allocUnsafeSlow(scratch.length);
-  return done;
-}
 
 type Listener = () => void;
 /** Buffer's native latin1 writer (Node >= 20), without Buffer#write's argument juggling. */
@@ -65,8 +28,9 @@ interface Latin1Buffer extends Buffer {
   latin1Write(s: string, offset: number): number;
 }
 /**
- * The two copies into a coalesced buffer, called through constants: looked up on the buffers,
- * they were generic property loads (LoadIC calls) on every response.
+ * The two copies into a coalesced buffer, called through constants of this module: looked up on
+ * the buffers they were generic property loads (LoadIC calls) on every response, and imported
+ * from another module they were generic API calls (~230 more instructions per response).
  */
 const latin1Write = (Buffer.prototype as Latin1Buffer).latin1Write;
 const copyInto = Uint8Array.prototype.set as (this: Uint8Array, src: Uint8Array, offset: number) => void;
@@ -359,14 +323,4 @@ function withListener(list: Listener[] | null, fn: Listener): Listener[] {
 function acceptsTrailers(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 2 && raw[i]!.toLowerCase() === 'te' && /(^|,)\s*trailers\s*(;|,|$)/i.test(raw[i + 1]!)) return true;
   return false;
-}
-
-/** Head (latin1) + body (+ trailer bytes) as one writev. */
-function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
-  sock.cork();
-  sock.write(pre, 'latin1');
-  let ok = post === null ? sock.write(chunk, cb) : sock.write(chunk);
-  if (post !== null) ok = sock.write(post, cb);
-  sock.uncork();
-  return ok;
 }

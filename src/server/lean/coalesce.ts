@@ -1,0 +1,56 @@
+/**
+ * How a lean response's bytes are put together: status lines (as strings and as bytes), the one
+ * reused buffer a head and the first body bytes are coalesced into, and the corked writev for
+ * larger chunks.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { writeDirect } from '../../util/direct-write.js';
+
+const STATUS_LINES: string[] = [];
+for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
+
+/** The same status lines as bytes, copied into a coalesced write without a string. */
+export const STATUS_BYTES: Buffer[] = STATUS_LINES.map((l) => Buffer.from(l, 'latin1'));
+
+/** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases. */
+export function statusLine(status: number): string {
+  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+}
+
+/** Head and first body bytes are copied into one buffer up to this size; above, cork + writev. */
+export const COALESCE = 16 * 1024;
+
+/**
+ * Where head and first body bytes are coalesced: one buffer for every response, reused while the
+ * kernel takes each write whole (the usual case). A per-response Buffer.allocUnsafe sliced Node's
+ * 8 KiB pool: a new pool ArrayBuffer (an external allocation V8 tracks and frees after a GC) every
+ * few dozen responses.
+ */
+let scratch = Buffer.allocUnsafeSlow(COALESCE + 4096);
+
+/** A buffer of exactly `len` bytes to coalesce into: a view of the scratch buffer when it fits. */
+export function coalesceBuffer(len: number): Buffer {
+  return len <= scratch.length ? scratch.subarray(0, len) : Buffer.allocUnsafe(len);
+}
+
+/**
+ * Writes a coalesced buffer. A direct write the kernel did not take whole keeps the scratch buffer:
+ * it is replaced. A socket that takes no direct writes (TLS, queued data) is given a copy.
+ */
+export function sendCoalesced(sock: Socket, out: Buffer): boolean {
+  const done = writeDirect(sock, out);
+  if (done === undefined) return sock.write(out.buffer === scratch.buffer ? Buffer.from(out) : out);
+  if (!done && out.buffer === scratch.buffer) scratch = Buffer.allocUnsafeSlow(scratch.length);
+  return done;
+}
+
+/** Head (latin1) + body (+ trailer bytes) as one writev. */
+export function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
+  sock.cork();
+  sock.write(pre, 'latin1');
+  let ok = post === null ? sock.write(chunk, cb) : sock.write(chunk);
+  if (post !== null) ok = sock.write(post, cb);
+  sock.uncork();
+  return ok;
+}
