@@ -18,7 +18,7 @@ interface StreamWrap {
 
 interface StreamHandle {
   constructor: unknown;
-  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeBuffer(req: WriteReq, data: Uint8Array): number;
   writeLatin1String(req: WriteReq, data: string): number;
   writev(req: WriteReq, chunks: unknown[], allBuffers: boolean): number;
 }
@@ -89,7 +89,7 @@ function writeError(errno: number): Error {
  * writableLength do not count these bytes. Unlike socket.write it leaves the socket's inactivity
  * timeout alone (the lean engine keeps its deadlines itself, without socket timeouts).
  */
-export function writeDirect(sock: Socket, data: Buffer | string): boolean | undefined {
+export function writeDirect(sock: Socket, data: Uint8Array | string): boolean | undefined {
   const s = sock as DirectSocket;
   const h = directHandle(s);
   if (h === undefined) return undefined;

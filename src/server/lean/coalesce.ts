@@ -27,21 +27,26 @@ export const COALESCE = 16 * 1024;
  * 8 KiB pool: a new pool ArrayBuffer (an external allocation V8 tracks and frees after a GC) every
  * few dozen responses.
  */
-let scratch = Buffer.allocUnsafeSlow(COALESCE + 4096);
+const SCRATCH = COALESCE + 4096;
+let scratch: ArrayBuffer = new ArrayBuffer(SCRATCH);
 
-/** A buffer of exactly `len` bytes to coalesce into: a view of the scratch buffer when it fits. */
-export function coalesceBuffer(len: number): Buffer {
-  return len <= scratch.length ? scratch.subarray(0, len) : Buffer.allocUnsafe(len);
+/**
+ * A buffer of exactly `len` bytes to coalesce into: a view of the scratch buffer when it fits. A
+ * plain Uint8Array made from the ArrayBuffer: Buffer#subarray read the buffer's `buffer` and
+ * `byteOffset` through generic property loads (~700 instructions a view, against ~300).
+ */
+export function coalesceBuffer(len: number): Uint8Array {
+  return len <= SCRATCH ? new Uint8Array(scratch, 0, len) : Buffer.allocUnsafe(len);
 }
 
 /**
  * Writes a coalesced buffer. A direct write the kernel did not take whole keeps the scratch buffer:
  * it is replaced. A socket that takes no direct writes (TLS, queued data) is given a copy.
  */
-export function sendCoalesced(sock: Socket, out: Buffer): boolean {
+export function sendCoalesced(sock: Socket, out: Uint8Array): boolean {
   const done = writeDirect(sock, out);
-  if (done === undefined) return sock.write(out.buffer === scratch.buffer ? Buffer.from(out) : out);
-  if (!done && out.buffer === scratch.buffer) scratch = Buffer.allocUnsafeSlow(scratch.length);
+  if (done === undefined) return sock.write(out.buffer === scratch ? Buffer.from(out) : out);
+  if (!done && out.buffer === scratch) scratch = new ArrayBuffer(SCRATCH);
   return done;
 }
 
