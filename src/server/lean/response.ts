@@ -114,20 +114,17 @@ export class LeanResponse implements ProxyResponse {
    */
   writeHeadLines(status: number, lines: string, contentLength: number, setCookie?: string): this {
     if (this.#sent || this.#destroyed) return this;
-    if (setCookie === undefined && contentLength >= 0 && status >= 100 && status < 600) {
-      this.#frame(status, '', contentLength, false);
-      // Nothing but a CRLF after the lines: keep the pieces. The first write copies them into its
-      // buffer (the status line as bytes), where the string head was built and then flattened.
-      if (this.#head === '\r\n') {
-        this.#head = null;
-        this.#lines = lines;
-        this.#status = status;
-      } else this.#head = statusLine(status) + lines + this.#head;
-      return this;
-    }
-    let s = statusLine(status) + lines;
-    if (setCookie !== undefined) s += 'set-cookie: ' + setCookie + '\r\n';
-    return this.#frame(status, s, contentLength < 0 ? undefined : contentLength, false);
+    this.#frame(status, setCookie === undefined ? '' : 'set-cookie: ' + setCookie + '\r\n', contentLength < 0 ? undefined : contentLength, false);
+    const after = this.#head!;
+    // Only the blank line after the lines (the usual case): keep the lines as they are, and let the
+    // first write copy the status line's bytes and them into its buffer, where a head string was
+    // concatenated and then flattened by the copy.
+    if (after === '\r\n' && status >= 100 && status < 600) {
+      this.#head = null;
+      this.#lines = lines;
+      this.#status = status;
+    } else this.#head = statusLine(status) + lines + after;
+    return this;
   }
 
   /** The head as one string, when it was kept in pieces. */
@@ -136,6 +133,30 @@ export class LeanResponse implements ProxyResponse {
     if (lines === null) return;
     this.#lines = null;
     this.#head = statusLine(this.#status) + lines + '\r\n';
+  }
+
+  /** Length of the head not yet written, string or pieces (0: none). */
+  #headLength(): number {
+    const lines = this.#lines;
+    if (lines !== null) return STATUS_BYTES[this.#status - 100]!.length + lines.length + 2;
+    return this.#head === null ? 0 : this.#head.length;
+  }
+
+  /** Copies the head not yet written to the start of `out` (sized by #headLength), and drops it. */
+  #headInto(out: Uint8Array): void {
+    const lines = this.#lines;
+    if (lines !== null) {
+      this.#lines = null;
+      const status = STATUS_BYTES[this.#status - 100]!;
+      copyInto.call(out, status, 0);
+      latin1Write.call(out, lines, status.length);
+      const end = status.length + lines.length;
+      out[end] = 13;
+      out[end + 1] = 10;
+    } else if (this.#head !== null) {
+      latin1Write.call(out, this.#head, 0);
+      this.#head = null;
+    }
   }
 
   /** Framing and connection fields after the head `s` (status line and fields so far). */
@@ -168,33 +189,22 @@ export class LeanResponse implements ProxyResponse {
     if (n === 0 || this.#framing === F_NONE) return true;
     this.#written += n;
     const sock = this.#socket;
-    const lines = this.#lines;
-    if (lines !== null) {
-      if (n <= COALESCE && this.#framing !== F_CHUNKED) {
-        this.#lines = null;
-        const status = STATUS_BYTES[this.#status - 100]!;
-        const h = status.length + lines.length + 2;
-        const out = coalesceBuffer(h + n);
-        copyInto.call(out, status, 0);
-        latin1Write.call(out, lines, status.length);
-        out[h - 2] = 13;
-        out[h - 1] = 10;
-        copyInto.call(out, chunk, h);
-        return sendCoalesced(sock, out);
-      }
-      this.#joinHead();
-    }
-    const head = this.#head;
     if (this.#framing !== F_CHUNKED) {
+      const h = this.#headLength();
       // Large chunks go out as they are: a false return keeps the caller's bytes until 'drain'.
-      if (head === null) return writeDirect(sock, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
-      this.#head = null;
-      if (n > COALESCE) return writevDirect(sock, [head, chunk]) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
-      const out = coalesceBuffer(head.length + n);
-      latin1Write.call(out, head, 0);
-      copyInto.call(out, chunk, head.length);
+      if (h === 0) return writeDirect(sock, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
+      if (n > COALESCE) {
+        this.#joinHead();
+        const head = this.#head!;
+        this.#head = null;
+        return writevDirect(sock, [head, chunk]) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
+      }
+      const out = coalesceBuffer(h + n);
+      this.#headInto(out);
+      copyInto.call(out, chunk, h);
       return sendCoalesced(sock, out);
     }
+    const head = this.#head;
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
     this.#head = null;
