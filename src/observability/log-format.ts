@@ -19,10 +19,10 @@ type Getter = (r: AccessRecord) => string | undefined;
 /** The variables a template may use (besides `$http_<name>`), with NGINX's meaning. */
 const VARIABLES: Readonly<Record<string, Getter>> = {
   remote_addr: (r) => escape(r.client),
-  time_local: (r) => clock(r.time_ms ?? msOfIso(r.time)).local,
-  time_iso8601: (r) => clock(r.time_ms ?? msOfIso(r.time)).iso8601,
+  time_local: (r) => clock(timeMs(r)).local,
+  time_iso8601: (r) => clock(timeMs(r)).iso8601,
   msec: (r) => {
-    const ms = r.time_ms ?? msOfIso(r.time);
+    const ms = timeMs(r);
     return Number.isFinite(ms) ? (ms / 1000).toFixed(3) : undefined;
   },
   request: (r) => `${escape(r.method)} ${escape(r.path)} ${r.protocol ?? 'HTTP/1.1'}`,
@@ -211,6 +211,11 @@ interface Clock {
 /** The last second formatted (epoch seconds), and its texts. */
 let lastSecond = NaN;
 let lastClock: Clock = { local: '', iso8601: '' };
+
+/** The record's time in epoch ms: carried by records the proxy makes, else read from `time`. */
+function timeMs(r: AccessRecord): number {
+  return r.time_ms ?? msOfIso(r.time);
+}
 
 /** The local-time texts of a time (epoch ms), formatted once per second. */
 function clock(ms: number): Clock {
