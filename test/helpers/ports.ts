@@ -16,8 +16,6 @@ export async function freePort(opts: { udp?: boolean } = {}): Promise<number> {
   }
 }
 
-let nextFixed = -1;
-
 /**
  * A free loopback port below the kernel's ephemeral range (also free for UDP with `udp`), for a
  * server that is told its port before it binds (pebble, and the gateway port it validates on). A
@@ -25,20 +23,29 @@ let nextFixed = -1;
  * parallel, as the kernel picks their local ports from the ephemeral range; these it never gives.
  */
 export async function fixedPort(opts: { udp?: boolean } = {}): Promise<number> {
-  let low = 32768;
-  try {
-    low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'latin1')).trim().split(/\s+/)[0]) || low;
-  } catch {
-    // Not Linux: keep Linux's default.
-  }
-  const base = 10000;
-  const span = Math.max(low - base, 1000);
+  if (fixedSpan === undefined) fixedSpan = Math.max((await ephemeralLow()) - FIXED_BASE, 1000);
+  const span = fixedSpan;
   if (nextFixed < 0) nextFixed = (process.pid * 37) % span;
   for (let i = 0; i < 200; i++) {
-    const port = base + (nextFixed++ % span);
+    const port = FIXED_BASE + (nextFixed++ % span);
     if ((await bound(port)) !== undefined && (!opts.udp || (await udpFree(port)))) return port;
   }
   throw new Error('no fixed port free');
+}
+
+const FIXED_BASE = 10000;
+/** How many ports fixedPort() picks from (FIXED_BASE up to the ephemeral range), read once. */
+let fixedSpan: number | undefined;
+/** The next port fixedPort() tries, as an offset in that span (starts where the pid says). */
+let nextFixed = -1;
+
+/** The first port of the kernel's ephemeral range (Linux's default where it cannot be read). */
+async function ephemeralLow(): Promise<number> {
+  try {
+    return Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'latin1')).trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
 }
 
 /** Binds `port` (0: any) on 127.0.0.1 and releases it: the port, or undefined when it is taken. */
