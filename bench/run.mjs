@@ -8,15 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { which, installCleanupHandlers, registerTempDir, stopAll, stop, capture, isShuttingDown } from './lib/procs.mjs';
 import { freePorts, verifyBody, startSampler, cpusAllowed } from './lib/probe.mjs';
-
-/** Pause before measuring again a run during which the host took the CPU (steal above STEAL_WARN). */
-const STEAL_PAUSE_S = 10;
 import { originConf, proxyConf, writeBodies, startNginx, nginxVersion } from './lib/nginx.mjs';
 import { startHeadwater } from './lib/headwater.mjs';
 import { runWrk, wrkVersion } from './lib/wrk.mjs';
 import { runH2load, h2loadVersion } from './lib/h2load.mjs';
 import { execFileSync } from 'node:child_process';
 import { summarize, formatTable, sizeLabel, writeJson, STEAL_WARN } from './lib/report.mjs';
+
+/** Pause before measuring again a run during which the host took the CPU (steal above STEAL_WARN). */
+const STEAL_PAUSE_S = 10;
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -169,12 +169,13 @@ async function main() {
             }
             const label = `  ${protocol.padEnd(3)} ${sizeLabel(size).padStart(8)} c${conns} run ${run}/${opts.runs} ${name.padEnd(9)}`;
             try {
-              let r = await measure(`${urlFor(t, protocol, name)}/${size}`, protocol, conns, t.entry, clkTck, tmp);
+              const url = `${urlFor(t, protocol, name)}/${size}`;
+              let r = await measure(url, protocol, conns, t.entry, clkTck, tmp);
               // The host took the CPU (steal): pause, so it may calm down, and measure again.
               for (let retry = 1; retry <= opts.stealRetries && r.stealPct != null && r.stealPct > STEAL_WARN; retry++) {
                 log(`${label} steal ${Math.round(r.stealPct)}% (${Math.round(r.rps)} req/s): pausing ${STEAL_PAUSE_S} s and measuring again (${retry}/${opts.stealRetries})`);
                 await new Promise((res) => setTimeout(res, STEAL_PAUSE_S * 1000));
-                r = { ...(await measure(`${urlFor(t, protocol, name)}/${size}`, protocol, conns, t.entry, clkTck, tmp)), stealRetries: retry };
+                r = { ...(await measure(url, protocol, conns, t.entry, clkTck, tmp)), stealRetries: retry };
               }
               cells[name].runs.push(r);
               log(`${label} ${Math.round(r.rps).toString().padStart(8)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms` +
