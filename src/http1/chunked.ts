@@ -6,9 +6,9 @@
  * never be read with other boundaries than Node, or a downstream server, would read it.
  */
 import {
-  F_CONTENT_LENGTH, F_TRANSFER_ENCODING, FIELD_VALUE, MAX_LENGTH, SCAN_BAD, SCAN_INCOMPLETE, SCAN_TOO_MANY, TOKEN, fieldKind, latin1, scan,
-  scanFields,
+  F_CONTENT_LENGTH, F_TRANSFER_ENCODING, FIELD_VALUE, MAX_LENGTH, SCAN_BAD, SCAN_INCOMPLETE, SCAN_TOO_MANY, TOKEN, fieldKind, scan, scanFields,
 } from './fields.js';
+import { latin1 } from './field-text.js';
 
 /** Bounds for one chunked body; each has a default. */
 export interface ChunkedLimits {

@@ -20,7 +20,7 @@
  *   bytes to refuse (early), and llhttp can refuse a field line before its CRLF arrives, where we
  *   wait for the line end (late: the head is refused once completed).
  */
-import { splitFields } from './fields.js';
+import { splitFields } from './field-text.js';
 import { downstreamResponseHeaders, upstreamLines, upstreamRequestHeaders } from '../proxy/headers.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,9 +10,10 @@ import {
   F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO,
   F_USER_AGENT, F_REFERER, F_AUTHORIZATION,
   HOP_BY_HOP_KINDS, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_NOT_LAST,
-  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, fieldValues, keptLines, kindMask, latin1, lowerBytes,
-  namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
+  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, kindMask, lowerBytes,
+  namesOtherFields, scan, scanFields, transferCodings, type HeadResult,
 } from './fields.js';
+import { fieldValues, keptLines, latin1, splitFields } from './field-text.js';
 
 /** Fields a proxy drops or writes itself on the way upstream: hop-by-hop, Host, Expect, X-Forwarded-*. */
 const REWRITTEN = HOP_BY_HOP_KINDS | kindMask(F_HOST, F_EXPECT, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO);

@@ -7,8 +7,9 @@
 import {
   C_CLOSE, C_KEEP_ALIVE, F_CONNECTION, F_CONTENT_LENGTH, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, FIELD_VALUE,
   SCAN_BAD, INCOMPLETE, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_TWICE, HOP_BY_HOP_KINDS, connectionFlags, contentLength,
-  fieldKind, keptLines, latin1, namesOtherFields, scan, scanFields, splitFields, transferCodings, type HeadResult,
+  fieldKind, namesOtherFields, scan, scanFields, transferCodings, type HeadResult,
 } from './fields.js';
+import { keptLines, latin1, splitFields } from './field-text.js';
 import type { HeadLimits } from './request-head.js';
 
 /** A parsed response head and its body framing. */
