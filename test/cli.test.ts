@@ -83,7 +83,8 @@ test('run serves a config file, reloads on SIGHUP, refuses a bad reload, drains 
 
   writeFileSync(file, 'listeners: nope\n');
   proc.kill('SIGHUP');
-  for (let i = 0; i < 100 && !stderr().includes('refused'); i++) await new Promise((r) => setTimeout(r, 20));
+  // The refusal and its details are separate writes: wait for the detail line.
+  for (let i = 0; i < 100 && !/listeners {2}/.test(stderr()); i++) await new Promise((r) => setTimeout(r, 20));
   assert.match(stderr(), /reload refused/);
   assert.match(stderr(), /run\.yaml:1:\d+  listeners  /);
   assert.equal(await get(), 'b', 'the old config keeps serving');

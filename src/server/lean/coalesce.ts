@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { writeDirect } from '../../util/direct-write.js';
+import { writeDirect, writevDirect } from '../../util/direct-write.js';
 
 const STATUS_LINES: string[] = [];
 for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
@@ -50,8 +50,18 @@ export function sendCoalesced(sock: Socket, out: Uint8Array): boolean {
   return done;
 }
 
+/**
+ * A coalesced head (from {@link coalesceBuffer}) and a large chunk, in one writev without copying
+ * the chunk. Undefined when the socket takes no direct writes: the caller writes them itself.
+ */
+export function sendHeadAndChunk(sock: Socket, head: Uint8Array, chunk: Uint8Array): boolean | undefined {
+  const done = writevDirect(sock, [head, chunk]);
+  if (done === false && head.buffer === scratch) scratch = new ArrayBuffer(SCRATCH);
+  return done;
+}
+
 /** Head (latin1) + body (+ trailer bytes) as one writev. */
-export function corked(sock: Socket, pre: string, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
+export function corked(sock: Socket, pre: string | Uint8Array, chunk: Buffer, post: Buffer | null, cb: () => void): boolean {
   sock.cork();
   sock.write(pre, 'latin1');
   let ok = post === null ? sock.write(chunk, cb) : sock.write(chunk);

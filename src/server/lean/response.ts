@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { ProxyResponse } from '../../proxy/exchange.js';
 import type { LeanRequest } from './request.js';
-import { writeDirect, writevDirect } from '../../util/direct-write.js';
-import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced, statusLine } from './coalesce.js';
+import { writeDirect } from '../../util/direct-write.js';
+import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced, sendHeadAndChunk, statusLine } from './coalesce.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -194,10 +194,10 @@ export class LeanResponse implements ProxyResponse {
       // Large chunks go out as they are: a false return keeps the caller's bytes until 'drain'.
       if (h === 0) return writeDirect(sock, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
       if (n > COALESCE) {
-        this.#joinHead();
-        const head = this.#head!;
-        this.#head = null;
-        return writevDirect(sock, [head, chunk]) ?? this.#held(corked(sock, head, chunk, null, this.#flushed));
+        // The head's bytes in the coalescing buffer, and the chunk as it is: one writev.
+        const head = coalesceBuffer(h);
+        this.#headInto(head);
+        return sendHeadAndChunk(sock, head, chunk) ?? this.#held(corked(sock, Buffer.from(head), chunk, null, this.#flushed));
       }
       const out = coalesceBuffer(h + n);
       this.#headInto(out);
