@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { ioNow } from '../util/io-clock.js';
 import type { BalanceName } from '../config/types.js';
 import { HeadwaterError } from '../errors.js';
 import { hashBalancer } from './policies/hash.js';
@@ -32,5 +32,5 @@ export function createBalancer(name: BalanceName, deps: BalancerDeps, options: B
 /** Production randomness and clock; tests inject a seeded PRNG and a fixed time instead. */
 export const defaultBalancerDeps: BalancerDeps = {
   random: Math.random,
-  now: () => performance.now(),
+  now: ioNow,
 };

@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { ioBegin, ioEnd } from '../../util/io-clock.js';
 import { kBuffer, kBufferCb, kBufferGen, type OnreadFields } from '../../util/net-symbols.js';
 
 /**
@@ -35,7 +36,12 @@ export function readShared(socket: net.Socket, reader: SharedReader): boolean {
   s[kBufferCb] = (n: number, buf: Buffer): boolean => {
     const r = s[kReader] as SharedReader | null;
     if (r !== null) {
-      r(buf, n);
+      ioBegin();
+      try {
+        r(buf, n);
+      } finally {
+        ioEnd();
+      }
       return true;
     }
     // Released: hand copies to the stream, as a socket without onread would ('data', pipe).

@@ -4,6 +4,7 @@ import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { writeDirect } from '../../util/direct-write.js';
+import { ioBegin, ioEnd } from '../../util/io-clock.js';
 import { Deadline } from './deadline.js';
 import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
@@ -209,9 +210,11 @@ export class UpstreamConnection {
 
   #onRead(buf: Buffer, n: number): true {
     this.#reading = buf;
+    ioBegin();
     try {
       this.#onData(buf, n);
     } finally {
+      ioEnd();
       this.#reading = undefined;
     }
     return true;

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { ioNow } from '../../util/io-clock.js';
 
 /**
  * An inactivity deadline without a socket timeout. Node re-links a socket's timer into its timer
@@ -7,7 +8,7 @@ import { performance } from 'node:perf_hooks';
  * timer, armed for the earliest deadline, checks it when it fires and re-arms for what is left.
  */
 export class Deadline {
-  /** Timed out when performance.now() - #since >= #limit (0: no limit). */
+  /** Timed out when the clock (ioNow) - #since >= #limit (0: no limit). */
   #since = 0;
   #limit = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -22,7 +23,7 @@ export class Deadline {
 
   /** A new limit (a new phase), counted from now; 0 for none. */
   start(ms: number): void {
-    const now = performance.now();
+    const now = ioNow();
     this.#since = now;
     this.#limit = ms;
     if (ms > 0 && now + ms < this.#fireAt) this.#arm(now, ms);
@@ -30,7 +31,7 @@ export class Deadline {
 
   /** Activity: the limit counts from now. */
   touch(): void {
-    this.#since = performance.now();
+    this.#since = ioNow();
   }
 
   stop(): void {
