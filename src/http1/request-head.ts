@@ -10,7 +10,7 @@ import {
   F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE, F_X_FORWARDED_FOR, F_X_FORWARDED_HOST, F_X_FORWARDED_PROTO,
   F_USER_AGENT, F_REFERER, F_AUTHORIZATION,
   HOP_BY_HOP_KINDS, INCOMPLETE, IP_LITERAL, REG_NAME, SCAN_BAD, SCAN_INCOMPLETE, TE_CHUNKED_LAST, TE_CHUNKED_NOT_LAST,
-  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, eqLower, fieldKind, kindMask, lowerBytes,
+  TE_CHUNKED_TWICE, TOKEN, VCHAR, connectionFlags, contentLength, fieldKind, kindMask, lowerMatcher,
   namesOtherFields, scan, scanFields, transferCodings, type HeadResult,
 } from './fields.js';
 import { fieldValues, keptLines, latin1, splitFields } from './field-text.js';
@@ -57,8 +57,8 @@ export interface RequestHead {
 }
 
 /** The fields whose place the parser notes (for access logs), in the order of ParsedRequestHead.note's arguments. */
-/** Expect: 100-continue, as bytes for eqLower. */
-const CONTINUE_100 = lowerBytes('100-continue');
+/** Expect: 100-continue. */
+const CONTINUE_100 = lowerMatcher('100-continue');
 const NOTED_NAMES = ['user-agent', 'referer', 'authorization'];
 /** A noted field's place: its value's start and end in the head's text, as start * 2^21 + end (heads are far below 2 MiB). */
 const PLACE = 0x200000;
@@ -317,7 +317,7 @@ function build(buf: Buffer, ls: number, next: number, method: string, ts: number
         break;
       case F_EXPECT:
         expect = true;
-        if (ve - vs === 12 && eqLower(buf, vs, CONTINUE_100)) expectContinue = true;
+        if (ve - vs === 12 && CONTINUE_100(buf, vs)) expectContinue = true;
         break;
       case F_USER_AGENT:
         ua = ua === ABSENT ? (vs - ls) * PLACE + (ve - ls) : REPEATED;
