@@ -56,9 +56,9 @@ export interface RequestHead {
   fieldValues(names: readonly string[]): Array<string | undefined> | null;
 }
 
-/** The fields whose place the parser notes (for access logs), in the order of ParsedRequestHead.note's arguments. */
 /** Expect: 100-continue. */
 const CONTINUE_100 = lowerMatcher('100-continue');
+/** The fields whose place the parser notes (for access logs), in the order of ParsedRequestHead.note's arguments. */
 const NOTED_NAMES = ['user-agent', 'referer', 'authorization'];
 /** A noted field's place: its value's start and end in the head's text, as start * 2^21 + end (heads are far below 2 MiB). */
 const PLACE = 0x200000;

@@ -46,7 +46,7 @@ export function coalesceBuffer(len: number): Uint8Array {
 export function sendCoalesced(sock: Socket, out: Uint8Array): boolean {
   const done = writeDirect(sock, out);
   if (done === undefined) return sock.write(out.buffer === scratch ? Buffer.from(out) : out);
-  if (!done && out.buffer === scratch) scratch = new ArrayBuffer(SCRATCH);
+  keptIfPending(done, out);
   return done;
 }
 
@@ -56,8 +56,13 @@ export function sendCoalesced(sock: Socket, out: Uint8Array): boolean {
  */
 export function sendHeadAndChunk(sock: Socket, head: Uint8Array, chunk: Uint8Array): boolean | undefined {
   const done = writevDirect(sock, [head, chunk]);
-  if (done === false && head.buffer === scratch) scratch = new ArrayBuffer(SCRATCH);
+  keptIfPending(done, head);
   return done;
+}
+
+/** After a direct write of `buf`: one the kernel did not take whole keeps the scratch buffer, which is replaced. */
+function keptIfPending(done: boolean | undefined, buf: Uint8Array): void {
+  if (done === false && buf.buffer === scratch) scratch = new ArrayBuffer(SCRATCH);
 }
 
 /** Head (latin1) + body (+ trailer bytes) as one writev. */

@@ -204,6 +204,7 @@ export class LeanResponse implements ProxyResponse {
       copyInto.call(out, chunk, h);
       return sendCoalesced(sock, out);
     }
+    // Chunked framing always has a head string: writeHeadLines keeps pieces only before a bare CRLF.
     const head = this.#head;
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
