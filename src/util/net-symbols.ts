@@ -13,6 +13,8 @@ const symbols = new Map(Object.getOwnPropertySymbols(probe).map((s) => [s.descri
 export const kBuffer = symbols.get('kBuffer');
 export const kBufferCb = symbols.get('kBufferCb');
 export const kBufferGen = symbols.get('kBufferGen');
+/** Where net keeps a socket's handle (`_handle` is a prototype getter of it, shared by every socket in the process). */
+export const kHandle = symbols.get('kHandle');
 probe.destroy();
 
 interface Handle {
