@@ -45,4 +45,18 @@ describe('round_robin', () => {
     assert.deepEqual(tally(hosts, 10, () => b.pick(makeCtx(), hosts)).counts, [0, 10]);
     assert.deepEqual(tally(hosts, 10, () => b.pick(makeCtx({ now: 2_000_000 }), hosts)).counts, [5, 5]);
   });
+
+  test('a new host list keeps each host\'s place in the cycle', () => {
+    const [a, b2, c] = makeHosts(5, 1, 1);
+    const bal = roundRobin(testDeps(), {});
+    const ctx = makeCtx();
+    const names = new Map([[a, 'a'], [b2, 'b'], [c, 'c']]);
+    const first = [a, b2, c];
+    const seq = Array.from({ length: 3 }, () => names.get(bal.pick(ctx, first)!));
+    assert.deepEqual(seq, ['a', 'a', 'b']);
+    // The same hosts in another order (a new array): the cycle goes on where it was.
+    const reordered = [c, a, b2];
+    const rest = Array.from({ length: 4 }, () => names.get(bal.pick(ctx, reordered)!));
+    assert.deepEqual(rest, ['a', 'c', 'a', 'a']);
+  });
 });

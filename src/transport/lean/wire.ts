@@ -24,7 +24,10 @@ export interface LeanPoolOptions {
   proxyProtocol?: 'v1' | 'v2';
 }
 
-const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** A method whose requests carry a payload: an empty one is sent with `content-length: 0`. */
+function payloadMethod(m: string): boolean {
+  return m === 'POST' || m === 'PUT' || m === 'PATCH';
+}
 
 /**
  * The request head as one latin1 string: request line, the given headers (already rewritten by
@@ -48,7 +51,7 @@ export function requestHead(req: UpstreamRequest, bodyLength: number, chunked: b
     }
   }
   if (chunked) head += 'transfer-encoding: chunked\r\n';
-  else if (!hasLength && (bodyLength > 0 || (bodyLength <= 0 && PAYLOAD_METHODS.has(req.method)))) head += `content-length: ${Math.max(bodyLength, 0)}\r\n`;
+  else if (!hasLength && (bodyLength > 0 || (bodyLength <= 0 && payloadMethod(req.method)))) head += `content-length: ${Math.max(bodyLength, 0)}\r\n`;
   if (req.reset) head += 'connection: close\r\n';
   return head + '\r\n';
 }
