@@ -31,7 +31,7 @@ export class RetryPolicy {
   readonly #upstream: string;
   readonly #on: ReadonlySet<string>;
   /** 1 at each NNN of an http_NNN in `on` (asked twice per response: an array read, not a Set lookup). */
-  readonly #statuses = new Uint8Array(600);
+  readonly #statuses = new Uint8Array(1000);
 
   constructor(cfg: RetryConfig, upstream: string) {
     this.#cfg = cfg;
