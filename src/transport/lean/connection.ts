@@ -105,7 +105,7 @@ export class UpstreamConnection {
         port: opts.port,
         noDelay: true,
         highWaterMark: SOCKET_HWM,
-        onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => this.#onRead(buf as Buffer, n) },
+        onread: { buffer: sharedReadBuffer(), callback: (n: number, buf: Uint8Array) => this.#onRead(buf as Buffer, n) },
       } as net.NetConnectOpts);
       addReader(this.socket);
       this.socket.on('connect', () => this.#onConnect());

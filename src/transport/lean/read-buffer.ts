@@ -25,7 +25,11 @@ const SPARE_MAX = 4;
 /** Sockets reading into `shared`. */
 const readers = new Set<net.Socket>();
 
-/** The buffer the next read of any plain connection lands in (the sockets' onread buffer generator). */
+/**
+ * The buffer the next read of any plain connection lands in: given to each socket at connect as
+ * its `onread` buffer (a buffer, not a generator: node calls a generator after every read and
+ * re-reads the buffer it returns); {@link takeShared} re-points them all when it changes.
+ */
 export function sharedReadBuffer(): Buffer {
   return shared;
 }
@@ -46,7 +50,7 @@ export function removeReader(socket: net.Socket): void {
 export function takeShared(buf: Buffer): boolean {
   if (buf !== shared) return false;
   shared = spare.pop() ?? Buffer.allocUnsafe(READ_BUF);
-  // Each socket's next read goes where its generator pointed it after its last read: re-point them.
+  // Each socket's next read goes to the buffer it was last pointed at: re-point them.
   for (const s of readers) pointReadsAt(s, shared);
   return true;
 }
