@@ -24,7 +24,7 @@ export function ioBegin(): void {
   cached = -1;
 }
 
+/** The read callback is over: the clock itself again (ioBegin drops the shared reading). */
 export function ioEnd(): void {
   inIo = false;
-  cached = -1;
 }

@@ -23,8 +23,8 @@ interface Handle {
 export type OnreadFields = Record<symbol, unknown> & { _handle?: Handle | null };
 
 /**
- * Point an `onread` socket's next read at `buf` (node otherwise takes the buffer its generator
- * returned after the last read). False when the socket or this Node cannot.
+ * Point an `onread` socket's next reads at `buf` (node otherwise keeps reading into the buffer it
+ * was given). False when the socket or this Node cannot.
  */
 export function pointReadsAt(socket: net.Socket, buf: Buffer): boolean {
   const s = socket as unknown as OnreadFields;

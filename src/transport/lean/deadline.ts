@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { ioNow } from '../../util/io-clock.js';
 
 /**
@@ -51,7 +50,7 @@ export class Deadline {
     this.#timer = undefined;
     this.#fireAt = Infinity;
     if (this.#limit <= 0) return;
-    const now = performance.now();
+    const now = ioNow();
     const left = this.#since + this.#limit - now;
     if (left > 0) this.#arm(now, left);
     else if (!this.#expire()) this.#arm(now, this.#limit);
