@@ -63,3 +63,33 @@ test('accept boost: a listener that is not busy never starts the helper', async 
   }
   assert.equal(boost.handles, 0);
 });
+
+test('accept boost: connections that arrive while the handles are being added all reach the server', { timeout: 30_000 }, async (t) => {
+  const server = net.createServer((s) => s.end('hi'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const boost = new AcceptBoost(server);
+  t.after(() => {
+    boost.close();
+    server.close();
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const one = (): Promise<string> => new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    let got = '';
+    c.on('data', (d) => (got += d));
+    c.on('end', () => resolve(got));
+    c.on('error', (err) => resolve(`error: ${(err as NodeJS.ErrnoException).code}`));
+  });
+  // Keep 20 connections arriving for as long as the helper process lives, and a little after.
+  let starting = true;
+  const started = boost.start().then(() => (starting = false));
+  const replies: string[] = [];
+  const client = async (): Promise<void> => {
+    while (starting) replies.push(await one());
+    for (let i = 0; i < 5; i++) replies.push(await one());
+  };
+  await Promise.all([started, ...Array.from({ length: 20 }, client)]);
+  assert.equal(boost.handles, EXTRA_HANDLES);
+  assert.ok(replies.length > 100, `enough connections during the start (${replies.length})`);
+  assert.deepEqual(replies.filter((r) => r !== 'hi'), [], 'no connection was accepted elsewhere and lost');
+});

@@ -66,7 +66,7 @@ export class AcceptBoost {
     this.#server.off('connection', this.#seen);
     let got: net.Server[] = [];
     try {
-      got = await duplicate(this.#server, EXTRA_HANDLES);
+      got = await duplicate(this.#server, EXTRA_HANDLES, () => this.accepted++);
     } catch (err) {
       channels.lifecycle.publish({ level: 'warn', msg: 'could not add accept handles; accepting one connection per loop iteration', error: (err as Error).message });
     }
@@ -74,19 +74,7 @@ export class AcceptBoost {
       for (const s of got) s.close();
       return;
     }
-    const main = this.#server;
-    for (const s of got) {
-      // The socket options net.Server applies when it accepts (public fields of Node's net.Server).
-      const o = s as unknown as Record<string, unknown>;
-      const m = main as unknown as Record<string, unknown>;
-      for (const k of SOCKET_OPTIONS) o[k] = m[k];
-      s.on('connection', (socket: net.Socket) => {
-        this.accepted++;
-        main.emit('connection', socket);
-      });
-      s.on('error', () => {});
-      this.#extra.push(s);
-    }
+    this.#extra.push(...got);
     this.#state = got.length > 0 ? 'on' : 'off';
   }
 
@@ -97,8 +85,18 @@ export class AcceptBoost {
   }
 }
 
-/** `n` more net.Servers on the same listening socket as `server`, or fewer if the helper fails. */
-function duplicate(server: net.Server, n: number): Promise<net.Server[]> {
+/**
+ * `n` more net.Servers on the same listening socket as `main`, or fewer if the helper fails. Each
+ * starts accepting as soon as it arrives, with `main`'s socket options, and hands its connections
+ * to `main`'s 'connection' event (calling `onAccept` first).
+ *
+ * The helper is sent the server's raw handle (node passes a TCP handle as it is), not the
+ * net.Server: a net.Server arrives listening, so the helper itself would accept connections from
+ * the shared queue for as long as it lives, and they would be closed unanswered when it exits.
+ */
+function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<net.Server[]> {
+  const raw = (main as unknown as { _handle?: object | null })._handle;
+  if (!raw) return Promise.reject(new Error('the listener has no handle'));
   return new Promise((resolve, reject) => {
     const got: net.Server[] = [];
     const child = fork(HELPER, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [] });
@@ -116,9 +114,26 @@ function duplicate(server: net.Server, n: number): Promise<net.Server[]> {
     child.on('error', done);
     child.on('exit', () => done(new Error('the helper process exited')));
     child.on('message', (_m, handle) => {
-      if (handle instanceof net.Server) got.push(handle);
+      if (handle && typeof handle === 'object') got.push(adopt(main, handle, onAccept));
       if (got.length === n) done();
     });
-    for (let i = 0; i < n; i++) child.send('h', server);
+    for (let i = 0; i < n; i++) child.send('h', raw as net.Server);
   });
+}
+
+/** A net.Server accepting on `handle` (a listening socket's TCP handle) for `main`. */
+function adopt(main: net.Server, handle: object, onAccept: () => void): net.Server {
+  const s = new net.Server();
+  // The socket options net.Server applies when it accepts (public fields of Node's net.Server).
+  const o = s as unknown as Record<string, unknown>;
+  const m = main as unknown as Record<string, unknown>;
+  for (const k of SOCKET_OPTIONS) o[k] = m[k];
+  s.on('connection', (socket: net.Socket) => {
+    onAccept();
+    main.emit('connection', socket);
+  });
+  s.on('error', () => {});
+  // listen() adopts a TCP handle (node's net.Server takes a handle object).
+  s.listen(handle as net.ListenOptions);
+  return s;
 }
