@@ -117,6 +117,7 @@ function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<n
       if (handle && typeof handle === 'object') got.push(adopt(main, handle, onAccept));
       if (got.length === n) done();
     });
+    // Typed as a net.Server only because @types/node has no type for a raw handle.
     for (let i = 0; i < n; i++) child.send('h', raw as net.Server);
   });
 }

@@ -4,6 +4,7 @@
 import type net from 'node:net';
 
 process.on('message', (m, handle) => {
+  // Typed as a net.Server only because @types/node has no type for a raw handle.
   process.send!(m, handle as net.Server);
 });
 process.on('disconnect', () => process.exit(0));
