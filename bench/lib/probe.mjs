@@ -93,23 +93,27 @@ export function processTree(rootPid) {
 }
 
 /**
- * Sum of VmRSS and of RssAnon (KiB) over a process tree. RssAnon is the process's own memory
- * (heap, buffers); the rest of VmRSS is mapped files, mostly the executable's pages (for node,
- * ~40 MiB of its binary that every node process shares).
+ * Memory of a process tree (KiB): `rss` is each process's own pages (RssAnon, RssShmem) summed,
+ * plus the mapped files' pages (RssFile) of the process that has the most. For one process that
+ * is its VmRSS. The processes of a tree map the same executable (an NGINX master and its worker;
+ * Headwater and the helper process its accept boost runs for a moment at the first burst of
+ * connections), so summing their VmRSS would count those pages once per process: ~35 MiB of node's
+ * for the helper. `anon` is the sum of RssAnon, the processes' own memory (heap, buffers).
  */
 export function treeMemKiB(pids) {
-  let rss = 0;
+  let own = 0;
+  let file = 0;
   let anon = 0;
   for (const p of pids) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-      const a = /RssAnon:\s+(\d+)\s+kB/.exec(status);
-      if (m) rss += Number(m[1]);
-      if (a) anon += Number(a[1]);
+      const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
+      anon += field('RssAnon');
+      own += field('RssAnon') + field('RssShmem');
+      file = Math.max(file, field('RssFile'));
     } catch { /* gone */ }
   }
-  return { rss, anon };
+  return { rss: own + file, anon };
 }
 
 /** Sum of utime+stime (clock ticks) over a process tree. */
