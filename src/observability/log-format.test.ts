@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { compileFormat, escape, type LogFormat } from './log-format.js';
 import type { AccessRecord } from './events.js';
 
@@ -102,4 +103,27 @@ test('without code generation from strings, formats still compile (to a loop) an
       duration_ms: 1, route: undefined, upstream: undefined, tries: [], fields: ['ua/1'] }));`;
   const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(out, '10.0.0.7 "GET / HTTP/1.1" 204 "ua/1"\n');
+});
+
+test('the generated line function writes what the getters make, for any record', () => {
+  const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('/', 'GET', '10.0.0.7', 'a"b\\c'));
+  const maybe = fc.option(text, { nil: undefined });
+  const record: fc.Arbitrary<AccessRecord> = fc.record({
+    time: fc.constant(base.time),
+    time_ms: fc.integer({ min: 0, max: 4102444800000 }),
+    client: text, method: text, path: text, host: maybe,
+    status: fc.oneof(fc.integer({ min: 0, max: 999 }), fc.integer(), fc.double()),
+    bytes: fc.oneof(fc.nat(), fc.double()),
+    duration_ms: fc.double({ min: 0, max: 1e7, noNaN: true }),
+    route: maybe, upstream: maybe,
+    tries: fc.array(fc.record({ server: text, outcome: fc.constant('ok'), ms: fc.double({ min: 0, max: 1e6, noNaN: true }) }), { maxLength: 2 }),
+    protocol: fc.option(fc.constantFrom('HTTP/1.0', 'HTTP/1.1', 'HTTP/2.0'), { nil: undefined }),
+    fields: fc.option(fc.array(fc.oneof(maybe, fc.constant(`Basic ${Buffer.from('u"1:pw').toString('base64')}`)), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+  }, { requiredKeys: ['time', 'client', 'method', 'path', 'host', 'status', 'bytes', 'duration_ms', 'route', 'upstream', 'tries'] });
+  for (const spec of ['combined', 'common', '$request_method $request_uri $status $body_bytes_sent $http_x_a $remote_user $time_local $host $route']) {
+    const generated = compile(spec);
+    const looped = compileFormat(spec, false);
+    if (typeof looped === 'string') throw new Error(looped);
+    fc.assert(fc.property(record, (r) => generated.line(r) === looped.line(r)), { numRuns: 1000 });
+  }
 });

@@ -79,8 +79,12 @@ export interface LogFormat {
   fields: string[];
 }
 
-/** Compile a preset name or a template. Returns an error message for an unknown variable or an empty template. */
-export function compileFormat(spec: string): LogFormat | string {
+/**
+ * Compile a preset name or a template. Returns an error message for an unknown variable or an empty
+ * template. `generateCode` false makes the line function a loop over the getters, as when code
+ * generation is disallowed (tests compare the two).
+ */
+export function compileFormat(spec: string, generateCode = true): LogFormat | string {
   const template = PRESETS[spec] ?? spec;
   if (template.trim() === '') return 'an empty format';
   const literals: string[] = [];
@@ -121,7 +125,7 @@ export function compileFormat(spec: string): LogFormat | string {
     last = m.index + m[0].length;
   }
   literals.push(template.slice(last) + '\n');
-  return { fields, ascii: /^[\x00-\x7f]*$/.test(template), line: generate(literals, getters, inline) };
+  return { fields, ascii: /^[\x00-\x7f]*$/.test(template), line: generate(literals, getters, generateCode ? inline : undefined) };
 }
 
 /**
@@ -131,7 +135,8 @@ export function compileFormat(spec: string): LogFormat | string {
  * a megamorphic call per variable). Only JSON-quoted literals, the sources above, slot numbers and
  * parameter names go into the source.
  */
-function generate(literals: string[], getters: Getter[], inline: Array<string | undefined>): (r: AccessRecord) => string {
+function generate(literals: string[], getters: Getter[], inline: Array<string | undefined> | undefined): (r: AccessRecord) => string {
+  if (inline === undefined) return loop(literals, getters);
   let expr = JSON.stringify(literals[0]);
   for (let i = 0; i < getters.length; i++) expr += ` + ${inline[i] ?? `(g${i}(r) ?? '-')`} + ${JSON.stringify(literals[i + 1])}`;
   const params = [...getters.map((_, i) => `g${i}`), 'E', 'C', 'T', 'S', 'B'];
@@ -139,13 +144,18 @@ function generate(literals: string[], getters: Getter[], inline: Array<string | 
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     return new Function(...params, `return (r) => { let v; return ${expr}; };`)(...getters, escape, clock, timeMs, statusText, basicUser) as (r: AccessRecord) => string;
   } catch {
-    // Code generation from strings is disallowed (--disallow-code-generation-from-strings): a loop.
-    return (r) => {
-      let s = literals[0]!;
-      for (let i = 0; i < getters.length; i++) s += (getters[i]!(r) ?? '-') + literals[i + 1]!;
-      return s;
-    };
+    // Code generation from strings is disallowed (--disallow-code-generation-from-strings).
+    return loop(literals, getters);
   }
+}
+
+/** The line function as a loop over the getters. */
+function loop(literals: string[], getters: Getter[]): (r: AccessRecord) => string {
+  return (r) => {
+    let s = literals[0]!;
+    for (let i = 0; i < getters.length; i++) s += (getters[i]!(r) ?? '-') + literals[i + 1]!;
+    return s;
+  };
 }
 
 /** The variable names a template may use, for the suggestion on a misspelt one. */
