@@ -93,6 +93,12 @@ test('unknown variables and empty formats are refused, with a suggestion', () =>
   assert.equal(compileFormat('  '), 'an empty format');
   // '$' not followed by a name is text.
   assert.equal(compile('cost: 5$ $status').line(base), 'cost: 5$ 200\n');
+  // Names of Object.prototype's properties are neither variables nor presets (they were: `check`
+  // passed '$__proto__', and the first access line then threw; 'constructor' threw in `check`).
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    assert.match(String(compileFormat(`$${name}`)), new RegExp(`^unknown variable \\$${name}`));
+    assert.equal(compile(name).line(base), `${name}\n`);
+  }
 });
 
 test('without code generation from strings, formats still compile (to a loop) and write the same lines', async () => {

@@ -57,7 +57,8 @@ const VARIABLES: Readonly<Record<string, Getter>> = {
 
 /**
  * The common variables as source text for the line function (see {@link generate}), the same
- * values as their getters without a call each: `E` escape, `C` clock, `T` timeMs, `S` statusText.
+ * values as their getters without a call each: `E` escape, `C` clock, `T` timeMs, `S` statusText
+ * (and `B` basicUser, for `$remote_user`).
  */
 const INLINE: Readonly<Record<string, string>> = {
   remote_addr: 'E(r.client)',
@@ -85,7 +86,7 @@ export interface LogFormat {
  * generation is disallowed (tests compare the two).
  */
 export function compileFormat(spec: string, generateCode = true): LogFormat | string {
-  const template = PRESETS[spec] ?? spec;
+  const template = own(PRESETS, spec) ?? spec;
   if (template.trim() === '') return 'an empty format';
   const literals: string[] = [];
   const getters: Getter[] = [];
@@ -102,7 +103,7 @@ export function compileFormat(spec: string, generateCode = true): LogFormat | st
   for (let m = re.exec(template); m !== null; m = re.exec(template)) {
     const name = (m[1] ?? m[2])!;
     let get: Getter | undefined;
-    let src = INLINE[name];
+    let src = own(INLINE, name);
     if (name.startsWith('http_') && name.length > 5) {
       const i = slot(name.slice(5).toLowerCase().replace(/_/g, '-'));
       get = (r) => {
@@ -114,7 +115,7 @@ export function compileFormat(spec: string, generateCode = true): LogFormat | st
       const i = slot('authorization');
       get = (r) => basicUser(r.fields?.[i]);
       src = `(B(r.fields?.[${i}]) ?? "-")`;
-    } else get = VARIABLES[name];
+    } else get = own(VARIABLES, name);
     if (get === undefined) {
       const near = closest(name, [...VARIABLE_NAMES, 'http_<name>']);
       return `unknown variable $${name}${near ? ` (did you mean $${near}?)` : ''}`;
@@ -156,6 +157,11 @@ function loop(literals: string[], getters: Getter[]): (r: AccessRecord) => strin
     for (let i = 0; i < getters.length; i++) s += (getters[i]!(r) ?? '-') + literals[i + 1]!;
     return s;
   };
+}
+
+/** `table[key]` when the table itself has it: names from a config never reach Object.prototype (`$constructor`, `$__proto__`). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** The variable names a template may use, for the suggestion on a misspelt one. */

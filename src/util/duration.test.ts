@@ -55,6 +55,8 @@ test('parseSize: rejects bad input', () => {
   }
   assert.throws(() => parseSize(-1), /found -1$/);
   assert.throws(() => parseSize(1.5), /found 1\.5$/);
+  // A unit named like a property of Object.prototype is no unit (it read as "too large").
+  assert.throws(() => parseSize('1constructor'), /found "1constructor"$/);
 });
 
 test('formatDuration round-trips', () => {

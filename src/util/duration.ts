@@ -104,7 +104,8 @@ export function parseSize(input: string | number): number {
   }
   if (typeof input !== 'string') throw new UnitParseError(`${SIZE_EXPECTED}, found ${showValue(input)}`);
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(input.trim());
-  const factor = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  const unit = m?.[2]!.toLowerCase() ?? '';
+  const factor = m && Object.hasOwn(SIZE_UNITS, unit) ? SIZE_UNITS[unit] : undefined;
   if (!m || factor === undefined || (m[2] === '' && m[1]!.includes('.'))) {
     throw new UnitParseError(`${SIZE_EXPECTED}, found ${showValue(input)}`);
   }
