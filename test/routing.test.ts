@@ -157,3 +157,31 @@ test('encoded characters and the query string pass through unchanged', async (t)
   assert.equal(r.status, 200);
   assert.equal(origins.web!.seen[0]!.url, target);
 });
+
+test('a header named like an Object.prototype member routes by its value, over HTTP/2 too (it read as a function)', async (t) => {
+  const track = closer(t);
+  const origins = { canary: track(await startOrigin('canary')), web: track(await startOrigin('web')) };
+  const { gw, url } = await startGateway({
+    listeners: [{ name: 'h2c', address: '127.0.0.1:0', h2c: true }],
+    routes: [
+      { name: 'canary', match: { headers: { constructor: 'yes' } }, upstream: 'canary' },
+      { name: 'rest', match: { path_prefix: '/' }, upstream: 'web' },
+    ],
+    upstreams: { canary: { servers: [{ address: origins.canary.address }] }, web: { servers: [{ address: origins.web.address }] } },
+  });
+  track(gw);
+  const http2 = await import('node:http2');
+  const s = http2.connect(url);
+  t.after(() => s.destroy());
+  const get = (headers: Record<string, string>) => new Promise<string>((resolve, reject) => {
+    const st = s.request({ ':path': '/', ...headers });
+    let body = '';
+    st.setEncoding('utf8');
+    st.on('data', (c: string) => (body += c));
+    st.on('end', () => resolve(body));
+    st.on('error', reject);
+  });
+  assert.equal(await get({ constructor: 'yes' }), 'canary');
+  assert.equal(await get({}), 'web');
+  assert.equal(await get({ constructor: 'no' }), 'web');
+});

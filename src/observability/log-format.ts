@@ -1,6 +1,7 @@
 import type { AccessRecord } from './events.js';
 import { closest } from '../config/suggest.js';
 import { msOfIso } from './access-line.js';
+import { own } from '../util/own.js';
 
 /**
  * NGINX-style access-log formats: `combined`, `common`, or a template of `$variables` as in
@@ -157,11 +158,6 @@ function loop(literals: string[], getters: Getter[]): (r: AccessRecord) => strin
     for (let i = 0; i < getters.length; i++) s += (getters[i]!(r) ?? '-') + literals[i + 1]!;
     return s;
   };
-}
-
-/** `table[key]` when the table itself has it: names from a config never reach Object.prototype (`$constructor`, `$__proto__`). */
-function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** The variable names a template may use, for the suggestion on a misspelt one. */

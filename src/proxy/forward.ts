@@ -19,6 +19,7 @@ import type { RetryPolicy } from './retry-policy.js';
 import { sendError } from './respond.js';
 import type { RequestQueue, Waiter } from '../upstream/queue.js';
 import { bodyTooLarge, clientAddress, malformed, routeFor, scanFields, type RequestFields } from './route.js';
+import { own } from '../util/own.js';
 
 const NO_HOSTS: ReadonlySet<Host> = new Set();
 const NO_HEADERS: string[] = [];
@@ -85,7 +86,7 @@ export class Forward implements PickContext, AttemptOwner {
   }
 
   header(name: string): string | undefined {
-    const v = this.#req.headers[name];
+    const v = own(this.#req.headers, name);
     return Array.isArray(v) ? v[0] : v;
   }
 

@@ -1,5 +1,6 @@
 import { logFields } from '../observability/events.js';
 import type { ProxyRequest } from './exchange.js';
+import { own } from '../util/own.js';
 
 /** A header value as one string: node:http's array (Set-Cookie) joined with ", ". */
 export function joined(v: string | string[] | undefined): string | undefined {
@@ -10,7 +11,7 @@ export function joined(v: string | string[] | undefined): string | undefined {
 export function requestLogFields(req: ProxyRequest): Array<string | undefined> | undefined {
   const names = logFields.names;
   if (names.length === 0) return undefined;
-  return req.logFields?.(names) ?? names.map((n) => joined(req.headers[n]));
+  return req.logFields?.(names) ?? names.map((n) => joined(own(req.headers, n)));
 }
 
 /** The request's protocol as NGINX's $server_protocol prints it. */

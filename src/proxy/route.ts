@@ -4,6 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Router } from '../router/router.js';
 import { parseTarget } from '../router/path.js';
 import { peerAddress } from '../util/ip.js';
+import { own } from '../util/own.js';
 
 /** The client address without the IPv4-mapped prefix. */
 export function clientAddress(req: ProxyRequest): string {
@@ -81,7 +82,7 @@ export function routeFor(rt: { readonly router: Router<RouteConfig> }, req: Prox
     host,
     path: target.path,
     header: (n) => {
-      const v = req.headers[n];
+      const v = own(req.headers, n);
       return Array.isArray(v) ? v[0] : v;
     },
   });

@@ -15,6 +15,7 @@ import { Splice, type SpliceStats } from '../stream/splice.js';
 import { clientAddress, malformed, routeFor, scanFields } from './route.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { refuseRaw, relayResponse, switchingHead } from './upgrade-wire.js';
+import { own } from '../util/own.js';
 
 const HEAD_LIMITS = { maxHeadSize: 64 * 1024, maxHeaders: 200 };
 const WEBSOCKET = /(?:^|,)\s*websocket\s*(?:,|$)/i;
@@ -81,7 +82,7 @@ class Upgrade {
       const up = group.config;
       const path = (route.strip_prefix && route.match.path_prefix ? stripPrefix(found!.path, route.match.path_prefix) : found!.path) + found!.query;
       const dialer = (this.#dialer = new Dialer(
-        { method: this.#rec.method, path: req.url ?? '/', clientIp: this.#rec.client, header: (n) => first(req.headers[n]), ends: proxyEnds(req.socket) },
+        { method: this.#rec.method, path: req.url ?? '/', clientIp: this.#rec.client, header: (n) => first(own(req.headers, n)), ends: proxyEnds(req.socket) },
         group, rt.retry.get(group.name)!, rt.now,
       ));
       const onGone = () => {

@@ -1,6 +1,7 @@
 import type { ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyRequest, ProxyResponse } from '../../proxy/exchange.js';
+import { own } from '../../util/own.js';
 
 /**
  * An HTTP/2 request as the proxy handler sees it: its HTTP/1.1 view. Pseudo-headers never reach
@@ -59,7 +60,7 @@ export class H2Request implements ProxyRequest {
 
   #add(name: string, value: string): void {
     this.rawHeaders.push(name, value);
-    const prev = this.headers[name];
+    const prev = own(this.headers, name);
     if (prev === undefined) (this.headers as Record<string, string | string[]>)[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(prev)) prev.push(value);
     else (this.headers as Record<string, string>)[name] = `${prev}, ${value}`;
