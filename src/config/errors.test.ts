@@ -221,3 +221,17 @@ test('bad values in the new keys are reported at their place', () => {
   has(/servers\[1\]\.address  .*found "web\.internal" \(the port is missing; only a `service` server may leave it out\)/);
   has(/servers\[2\]\.address  missing required key "address" \(service "http" is not a full SRV name/);
 });
+
+test('names that would reach Object.prototype are refused or kept as names', () => {
+  // '__proto__' would set the map's prototype: the upstream vanished and every request got a 500.
+  const text = `${L}routes: [{ upstream: web }]\nupstreams:\n  web: { servers: [{ address: 127.0.0.1:9101 }] }\n  __proto__: { servers: [{ address: 127.0.0.1:9102 }] }\n`;
+  assert.deepEqual(issues(text), ['h.yaml:5:3  upstreams.__proto__  the name "__proto__" cannot be used']);
+  // An ordinary own name, even one Object.prototype also has.
+  const ok = parseConfig(`${L}routes: [{ upstream: constructor }]\nupstreams:\n  constructor: { servers: [{ address: 127.0.0.1:9101 }] }\n`, 'h.yaml');
+  assert.equal(ok.ok, true);
+  assert.deepEqual(ok.ok ? Object.keys(ok.config.upstreams) : [], ['constructor']);
+  // Access-log formats and sizes: no variable, preset or unit of that name.
+  assert.deepEqual(issues(`${L}access_log: { format: '$__proto__' }\n`), [
+    'h.yaml:2:23  access_log.format  expected `json`, `combined`, `common` or a template of NGINX `$variables`, found "$__proto__" (unknown variable $__proto__)',
+  ]);
+});

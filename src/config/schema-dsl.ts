@@ -182,7 +182,10 @@ export function record<T>(item: Schema<T>, o: MapOpts): Schema<Record<string, T>
       let ok = true;
       for (const e of node.entries) {
         const p = childPath(path, e.key);
-        const err = e.key === '' ? 'expected a non-empty name' : o.checkKey?.(e.key);
+        const key = o.normalizeKey ? o.normalizeKey(e.key) : e.key;
+        // A '__proto__' key would set the object's prototype instead of adding an entry: the name
+        // vanished and what referred to it failed at run time (500 for every request).
+        const err = e.key === '' ? 'expected a non-empty name' : key === '__proto__' ? 'the name "__proto__" cannot be used' : o.checkKey?.(e.key);
         if (err !== undefined) {
           cx.issues.push({ pos: e.keyPos, path: p, message: err });
           ok = false;
@@ -190,7 +193,7 @@ export function record<T>(item: Schema<T>, o: MapOpts): Schema<Record<string, T>
         }
         const v = item.parse(e.value, cx, p);
         if (v === INVALID) ok = false;
-        else out[o.normalizeKey ? o.normalizeKey(e.key) : e.key] = v;
+        else out[key] = v;
       }
       return ok ? out : INVALID;
     },
