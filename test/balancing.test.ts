@@ -217,3 +217,14 @@ test('max_conns: with every server full the client gets 503', async (t) => {
   assert.equal((await slow).status, 200);
   assert.equal((await fetchText(`${url}/`)).status, 200);
 });
+
+test('hash on a header named like an Object.prototype member: requests without it are served, with it they stick', async (t) => {
+  const o = await origins(t, { a: undefined, b: undefined });
+  // header('constructor') used to return Object.prototype.constructor: every pick threw (500).
+  const url = await gateway(t, simpleConfig([o.a!.address, o.b!.address], { balance: 'hash', hash: { key: 'header:constructor' } }));
+  const without = await sequence(url, 4);
+  assert.deepEqual(without.map((r) => r.status), [200, 200, 200, 200]);
+  const withIt = await Promise.all([1, 2, 3, 4].map((i) => fetchText(`${url}/p${i}`, { headers: { constructor: 'user-7' } })));
+  assert.ok(withIt.every((r) => r.status === 200));
+  assert.equal(new Set(withIt.map((r) => r.headers['x-origin'])).size, 1);
+});
