@@ -18,8 +18,7 @@ import { Attempt, type AttemptOwner } from './attempt.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { sendError } from './respond.js';
 import type { RequestQueue, Waiter } from '../upstream/queue.js';
-import { bodyTooLarge, clientAddress, malformed, routeFor, scanFields, type RequestFields } from './route.js';
-import { own } from '../util/own.js';
+import { bodyTooLarge, clientAddress, malformed, requestHeader, routeFor, scanFields, type RequestFields } from './route.js';
 
 const NO_HOSTS: ReadonlySet<Host> = new Set();
 const NO_HEADERS: string[] = [];
@@ -86,8 +85,7 @@ export class Forward implements PickContext, AttemptOwner {
   }
 
   header(name: string): string | undefined {
-    const v = own(this.#req.headers, name);
-    return Array.isArray(v) ? v[0] : v;
+    return requestHeader(this.#req, name);
   }
 
   clock(): number {

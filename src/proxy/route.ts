@@ -81,12 +81,19 @@ export function routeFor(rt: { readonly router: Router<RouteConfig> }, req: Prox
     method: req.method ?? 'GET',
     host,
     path: target.path,
-    header: (n) => {
-      const v = own(req.headers, n);
-      return Array.isArray(v) ? v[0] : v;
-    },
+    header: (n) => requestHeader(req, n),
   });
   return { route, path: target.path, query: target.query, host };
+}
+
+/**
+ * The (first) value of request header `name`, lower-case, as routes, balancers and dialers ask
+ * for it. Own properties only: `headers['constructor']` is Object's constructor where no such
+ * header was sent.
+ */
+export function requestHeader(req: ProxyRequest, name: string): string | undefined {
+  const v = own(req.headers, name);
+  return Array.isArray(v) ? v[0] : v;
 }
 
 /** RFC 3986 host [ ":" port ]: an IP literal in brackets or a reg-name (possibly empty). */

@@ -12,10 +12,9 @@ import { isoNow } from '../observability/access-line.js';
 import { proxyEnds } from '../server/proxy-protocol.js';
 import { Dialer } from '../stream/dial.js';
 import { Splice, type SpliceStats } from '../stream/splice.js';
-import { clientAddress, malformed, routeFor, scanFields } from './route.js';
+import { clientAddress, malformed, requestHeader, routeFor, scanFields } from './route.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { refuseRaw, relayResponse, switchingHead } from './upgrade-wire.js';
-import { own } from '../util/own.js';
 
 const HEAD_LIMITS = { maxHeadSize: 64 * 1024, maxHeaders: 200 };
 const WEBSOCKET = /(?:^|,)\s*websocket\s*(?:,|$)/i;
@@ -82,7 +81,7 @@ class Upgrade {
       const up = group.config;
       const path = (route.strip_prefix && route.match.path_prefix ? stripPrefix(found!.path, route.match.path_prefix) : found!.path) + found!.query;
       const dialer = (this.#dialer = new Dialer(
-        { method: this.#rec.method, path: req.url ?? '/', clientIp: this.#rec.client, header: (n) => first(own(req.headers, n)), ends: proxyEnds(req.socket) },
+        { method: this.#rec.method, path: req.url ?? '/', clientIp: this.#rec.client, header: (n) => requestHeader(req, n), ends: proxyEnds(req.socket) },
         group, rt.retry.get(group.name)!, rt.now,
       ));
       const onGone = () => {
@@ -212,10 +211,6 @@ class Upgrade {
 function has(raw: readonly string[], name: string): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) return true;
   return false;
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function noop(): void {}
