@@ -8,6 +8,7 @@ import { leastTime } from './policies/least-time.js';
 import { randomTwo } from './policies/random-two.js';
 import { roundRobin } from './policies/round-robin.js';
 import type { Balancer, BalancerDeps, BalancerFactory, BalancerOptions } from './types.js';
+import { own } from '../util/own.js';
 
 /** Every policy by its config name; a Record so adding a BalanceName without a factory fails to compile. */
 const FACTORIES: Readonly<Record<BalanceName, BalancerFactory>> = {
@@ -24,7 +25,7 @@ export const BALANCE_NAMES: readonly BalanceName[] = Object.freeze(Object.keys(F
 
 /** Builds the policy an upstream's `balance` names; unknown names or missing options fail as HW_ERR_CONFIG. */
 export function createBalancer(name: BalanceName, deps: BalancerDeps, options: BalancerOptions): Balancer {
-  const factory = Object.hasOwn(FACTORIES, name) ? FACTORIES[name] : undefined;
+  const factory = own(FACTORIES, name);
   if (factory === undefined) throw new HeadwaterError('HW_ERR_CONFIG', `unknown balance policy "${String(name)}"`);
   return factory(deps, options);
 }

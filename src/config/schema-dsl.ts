@@ -7,6 +7,7 @@
  */
 import { childPath, describeFound, fromValue, type RawIssue, type RawNode } from './raw.js';
 import { closest } from './suggest.js';
+import { own } from '../util/own.js';
 
 export const INVALID: unique symbol = Symbol('invalid');
 export type Invalid = typeof INVALID;
@@ -219,7 +220,7 @@ export function object<F extends Fields>(fields: F, o: Opts<Record<string, unkno
       const out: Record<string, unknown> = {};
       let ok = true;
       for (const e of node.entries) {
-        const s = Object.hasOwn(fields, e.key) ? fields[e.key] : undefined;
+        const s = own(fields, e.key);
         if (!s) {
           const near = closest(e.key, names);
           const hint = near ? `did you mean "${near}"?` : `expected one of: ${names.join(', ')}`;

@@ -106,8 +106,7 @@ export function parseSize(input: string | number): number {
   }
   if (typeof input !== 'string') throw new UnitParseError(`${SIZE_EXPECTED}, found ${showValue(input)}`);
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(input.trim());
-  const unit = m?.[2]!.toLowerCase() ?? '';
-  const factor = m ? own(SIZE_UNITS, unit) : undefined;
+  const factor = m ? own(SIZE_UNITS, m[2]!.toLowerCase()) : undefined;
   if (!m || factor === undefined || (m[2] === '' && m[1]!.includes('.'))) {
     throw new UnitParseError(`${SIZE_EXPECTED}, found ${showValue(input)}`);
   }
