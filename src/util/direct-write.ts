@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { kHandle, type OnreadFields } from './net-symbols.js';
+import { handleOf } from './net-symbols.js';
 
 /** Node's write request object (stream_wrap's WriteWrap), as much of it as is used here. */
 interface WriteReq {
@@ -33,7 +33,6 @@ interface WritableState {
 }
 
 interface DirectSocket extends Socket {
-  _handle: StreamHandle | null;
   _writableState: WritableState;
   /** Direct writes the kernel has not taken whole yet. */
   [PENDING]?: number;
@@ -120,9 +119,7 @@ export function writevDirect(sock: Socket, buffers: Uint8Array[]): boolean | und
 
 /** The socket's TCP handle when a direct write may go on it now: nothing of node's queued, not ending. */
 function directHandle(s: DirectSocket): StreamHandle | undefined {
-  // net's own field, not the `_handle` getter: the getter's one keyed load serves every socket of
-  // the process and went megamorphic (~190 instructions a call); this site sees a few shapes.
-  const h = kHandle === undefined ? s._handle : ((s as unknown as OnreadFields)[kHandle] as StreamHandle | null);
+  const h = handleOf<StreamHandle>(s);
   // TCP only: libuv queues writes behind a pending one, where a TLS handle takes one at a time.
   if (WriteWrap === undefined || STATE === undefined || h === null || h.constructor !== TCP || s.connecting) return undefined;
   // The state's own fields, not the socket's writableLength/writableCorked/writableEnded/destroyed

@@ -23,12 +23,21 @@ interface Handle {
 export type OnreadFields = Record<symbol, unknown> & { _handle?: Handle | null };
 
 /**
+ * A socket's handle (null once closed), read from net's own field: the `_handle` getter's one
+ * keyed load serves every socket of the process and went megamorphic (~190 instructions a call).
+ */
+export function handleOf<H = Handle>(socket: net.Socket): H | null {
+  const s = socket as unknown as OnreadFields;
+  return (kHandle === undefined ? s._handle : s[kHandle]) as H | null;
+}
+
+/**
  * Point an `onread` socket's next reads at `buf` (node otherwise keeps reading into the buffer it
  * was given). False when the socket or this Node cannot.
  */
 export function pointReadsAt(socket: net.Socket, buf: Buffer): boolean {
   const s = socket as unknown as OnreadFields;
-  const handle = s._handle;
+  const handle = handleOf(socket);
   if (kBuffer === undefined || !handle || typeof handle.useUserBuffer !== 'function' || !s[kBuffer]) return false;
   s[kBuffer] = buf;
   handle.useUserBuffer(buf);

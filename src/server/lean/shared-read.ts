@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { ioBegin, ioEnd } from '../../util/io-clock.js';
-import { kBuffer, kBufferCb, kBufferGen, type OnreadFields } from '../../util/net-symbols.js';
+import { handleOf, kBuffer, kBufferCb, kBufferGen, type OnreadFields } from '../../util/net-symbols.js';
 
 /**
  * Reads of client sockets (plain, or TLS: the TLS layer hands over decrypted bytes the same way)
@@ -25,7 +25,7 @@ const kReader = Symbol('sharedReader');
  */
 export function readShared(socket: net.Socket, reader: SharedReader): boolean {
   const s = socket as unknown as OnreadFields;
-  const handle = s._handle;
+  const handle = handleOf(socket);
   if (kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined) return false;
   if (!handle || typeof handle.useUserBuffer !== 'function' || s[kBuffer]) return false;
   // Bytes already in the stream's buffer (read before this call) would never be delivered.
