@@ -11,7 +11,11 @@ test('failover under load: a server killed and restarted costs no client request
   t.after(async () => {
     for (const o of [...origins, b]) await o.close();
   });
-  const hc = { path: '/', interval: '50ms', unhealthy_interval: '50ms', timeout: '200ms', rise: 1, fall: 1 };
+  // The killed server refuses connections, so no probe waits for its timeout. The timeout is long
+  // because the gateway, the origins and the clients share this process: on a loaded machine its
+  // event loop stalls for hundreds of ms (compiling, GC, other test files), and a 200 ms timeout
+  // with fall 1 took every server out at once (503s) in ~1 of 6 runs, 8 files in parallel.
+  const hc = { path: '/', interval: '50ms', unhealthy_interval: '50ms', timeout: '2s', rise: 1, fall: 1 };
   const url = await gatewayFor(t, simpleConfig(origins.map((o) => ({ address: o.address, max_fails: 1, fail_timeout: '300ms' })), { health_check: hc }));
 
   // Four clients send GETs one after another until told to stop; the phases go by request counts,
