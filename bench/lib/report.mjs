@@ -15,22 +15,32 @@ export function sizeLabel(bytes) {
   return `${bytes} B`;
 }
 
-/** Collapse the runs of one (size, conns, target) cell into medians. */
+/**
+ * Collapse the runs of one (size, conns, target) cell into medians. The speed and latency medians
+ * come from the runs at or below STEAL_WARN steal when there are any (a run during which the
+ * hypervisor took the CPU measures the host's load, whichever proxy ran); `stolenRuns` counts the
+ * runs left out, and `allStolen` says there was no other run to take. The RSS maxima and the error
+ * count take every run.
+ */
 export function summarize(runs) {
   const ok = runs.filter((r) => !r.error);
   if (!ok.length) return null;
-  const rpsList = ok.map((r) => r.rps);
+  const quiet = ok.filter((r) => r.stealPct == null || r.stealPct <= STEAL_WARN);
+  const used = quiet.length > 0 ? quiet : ok;
+  const rpsList = used.map((r) => r.rps);
   const med = median(rpsList);
   const max = (k) => (ok.some((r) => r[k] != null) ? Math.max(...ok.map((r) => r[k] ?? 0)) : null);
   return {
-    runs: ok.length,
+    runs: used.length,
     failedRuns: runs.length - ok.length,
+    stolenRuns: ok.length - used.length,
+    allStolen: quiet.length === 0,
     rps: med,
-    p50: median(ok.map((r) => r.p50)),
-    p99: median(ok.map((r) => r.p99)),
+    p50: median(used.map((r) => r.p50)),
+    p99: median(used.map((r) => r.p99)),
     spreadPct: med ? ((Math.max(...rpsList) - Math.min(...rpsList)) / med) * 100 : 0,
-    cpuPct: median(ok.map((r) => r.cpuPct)),
-    stealPct: ok.some((r) => r.stealPct != null) ? median(ok.map((r) => r.stealPct ?? 0)) : null,
+    cpuPct: median(used.map((r) => r.cpuPct)),
+    stealPct: used.some((r) => r.stealPct != null) ? median(used.map((r) => r.stealPct ?? 0)) : null,
     maxRssKiB: max('maxRssKiB'),
     maxAnonKiB: max('maxAnonKiB'),
     errors: ok.reduce((a, r) => a + (r.errors || 0), 0),
@@ -81,6 +91,7 @@ export function formatTable({ protocol = 'h1', size, conns, duration, runs, cell
       isProxy ? fmtMiB(s.maxAnonKiB) : '-',
       String(s.errors) + (s.failedRuns ? ` (${s.failedRuns} run(s) failed)` : ''),
     ]);
+    if (s.stolenRuns > 0) notes.push(`${target}: median of ${s.runs} run(s); ${s.stolenRuns} run(s) with over ${STEAL_WARN}% steal left out`);
   }
   const stolen = Math.max(...Object.values(cells).map((c) => c.summary?.stealPct ?? 0));
   if (stolen > STEAL_WARN) notes.push(`the hypervisor took ${Math.round(stolen)}% of the CPU time (steal): these figures measure the host's load too`);
