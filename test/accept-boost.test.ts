@@ -70,3 +70,28 @@ test('accept boost: connections that arrive while the handles are being added al
   assert.ok(replies.length > 100, `enough connections during the start (${replies.length})`);
   assert.deepEqual(replies.filter((r) => r !== 'hi'), [], 'no connection was accepted elsewhere and lost');
 });
+
+test('accept boost: a listener closed while the helper sends handles back leaves nothing to throw later', async () => {
+  // The handles still on their way arrive after the helper is let go; node queued them on the
+  // channel disconnect() had removed: an uncaught TypeError (kPendingMessages) from a tick.
+  const uncaught: Error[] = [];
+  const onUncaught = (e: Error) => uncaught.push(e);
+  process.on('uncaughtException', onUncaught);
+  try {
+    for (let i = 0; i < 8; i++) {
+      const server = net.createServer((s) => s.end());
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const boost = new AcceptBoost(server);
+      const started = boost.start();
+      await new Promise((r) => setTimeout(r, 50 + i * 15));
+      boost.close();
+      server.close();
+      await started;
+      assert.equal(boost.handles, 0);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+  assert.deepEqual(uncaught.map((e) => e.message), []);
+});

@@ -104,6 +104,10 @@ function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<n
       clearTimeout(timer);
       child.removeAllListeners();
       child.on('error', () => {});
+      // A handle still on its way (the listener closed mid-way, a send failed) arrives after this:
+      // close it. With no 'message' listener node would queue it on the channel, which disconnect()
+      // removes: a TypeError thrown from a tick, as an uncaught exception.
+      child.on('message', (_m, handle) => closeRaw(handle));
       if (child.connected) child.disconnect();
       child.kill();
       if (err && got.length === 0) reject(err);
@@ -120,6 +124,11 @@ function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<n
     // Typed as a net.Server only because @types/node has no type for a raw handle.
     for (let i = 0; i < n; i++) child.send('h', raw as net.Server);
   });
+}
+
+/** Close a raw handle that arrived too late to be used. */
+function closeRaw(handle: unknown): void {
+  if (handle !== null && typeof handle === 'object' && typeof (handle as { close?: unknown }).close === 'function') (handle as { close(): void }).close();
 }
 
 /** A net.Server accepting on `handle` (a listening socket's TCP handle) for `main`. */
