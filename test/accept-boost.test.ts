@@ -95,3 +95,22 @@ test('accept boost: a listener closed while the helper sends handles back leaves
   }
   assert.deepEqual(uncaught.map((e) => e.message), []);
 });
+
+test('accept boost: close() lets the helper go at once (its copies of the socket keep the port open)', async () => {
+  for (const wait of [5, 60]) {
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const boost = new AcceptBoost(server);
+    const started = boost.start();
+    await new Promise((r) => setTimeout(r, wait));
+    boost.close();
+    server.close();
+    // start() finishes within the current turn of the event loop, not at the next handle's arrival.
+    const order: string[] = [];
+    setImmediate(() => order.push('next turn'));
+    await started;
+    order.push('started');
+    assert.deepEqual(order, ['started'], `closed after ${wait} ms`);
+    assert.equal(boost.handles, 0);
+  }
+});

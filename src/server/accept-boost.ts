@@ -33,6 +33,8 @@ const SOCKET_OPTIONS = ['allowHalfOpen', 'pauseOnConnect', 'noDelay', 'keepAlive
 export class AcceptBoost {
   readonly #server: net.Server;
   readonly #extra: net.Server[] = [];
+  /** Lets the helper go while it is still sending handles (close() during start()). */
+  #stop: AbortController | undefined;
   #state: 'watching' | 'starting' | 'on' | 'off' = 'watching';
   #since = 0;
   #count = 0;
@@ -65,10 +67,13 @@ export class AcceptBoost {
     this.#state = 'starting';
     this.#server.off('connection', this.#seen);
     let got: net.Server[] = [];
+    const stop = (this.#stop = new AbortController());
     try {
-      got = await duplicate(this.#server, EXTRA_HANDLES, () => this.accepted++);
+      got = await duplicate(this.#server, EXTRA_HANDLES, () => this.accepted++, stop.signal);
     } catch (err) {
       channels.lifecycle.publish({ level: 'warn', msg: 'could not add accept handles; accepting one connection per loop iteration', error: (err as Error).message });
+    } finally {
+      this.#stop = undefined;
     }
     if (this.#state !== 'starting' || !this.#server.listening) {
       for (const s of got) s.close();
@@ -80,6 +85,8 @@ export class AcceptBoost {
 
   close(): void {
     this.#state = 'off';
+    // The handles adopted so far are closed when start() resumes, before any of them can accept again.
+    this.#stop?.abort();
     this.#server.off('connection', this.#seen);
     for (const s of this.#extra.splice(0)) s.close();
   }
@@ -94,7 +101,7 @@ export class AcceptBoost {
  * net.Server: a net.Server arrives listening, so the helper itself would accept connections from
  * the shared queue for as long as it lives, and they would be closed unanswered when it exits.
  */
-function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<net.Server[]> {
+function duplicate(main: net.Server, n: number, onAccept: () => void, signal: AbortSignal): Promise<net.Server[]> {
   const raw = (main as unknown as { _handle?: object | null })._handle;
   if (!raw) return Promise.reject(new Error('the listener has no handle'));
   return new Promise((resolve, reject) => {
@@ -102,6 +109,7 @@ function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<n
     const child = fork(HELPER, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [] });
     const done = (err?: Error) => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
       child.removeAllListeners();
       child.on('error', () => {});
       // A handle still on its way (the listener closed mid-way, a send failed) arrives after this:
@@ -115,9 +123,17 @@ function duplicate(main: net.Server, n: number, onAccept: () => void): Promise<n
     };
     const timer = setTimeout(() => done(new Error('the helper process did not answer in 5 s')), 5000);
     timer.unref();
+    // Let go of the helper at once: it holds copies of the socket, which keep the port open.
+    const onAbort = () => done();
+    signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', done);
     child.on('exit', () => done(new Error('the helper process exited')));
     child.on('message', (_m, handle) => {
+      // The listener closed meanwhile: an adopted handle would keep its port accepting.
+      if (!main.listening) {
+        closeRaw(handle);
+        return done();
+      }
       if (handle && typeof handle === 'object') got.push(adopt(main, handle, onAccept));
       if (got.length === n) done();
     });
