@@ -71,6 +71,18 @@ test('accept boost: connections that arrive while the handles are being added al
   assert.deepEqual(replies.filter((r) => r !== 'hi'), [], 'no connection was accepted elsewhere and lost');
 });
 
+/** A boosted server whose boost and server are closed `waitMs` after start(), while the helper is still at work. */
+async function closedMidway(waitMs: number): Promise<{ boost: AcceptBoost; started: Promise<void> }> {
+  const server = net.createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const boost = new AcceptBoost(server);
+  const started = boost.start();
+  await new Promise((r) => setTimeout(r, waitMs));
+  boost.close();
+  server.close();
+  return { boost, started };
+}
+
 test('accept boost: a listener closed while the helper sends handles back leaves nothing to throw later', async () => {
   // The handles still on their way arrive after the helper is let go; node queued them on the
   // channel disconnect() had removed: an uncaught TypeError (kPendingMessages) from a tick.
@@ -79,13 +91,7 @@ test('accept boost: a listener closed while the helper sends handles back leaves
   process.on('uncaughtException', onUncaught);
   try {
     for (let i = 0; i < 8; i++) {
-      const server = net.createServer((s) => s.end());
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const boost = new AcceptBoost(server);
-      const started = boost.start();
-      await new Promise((r) => setTimeout(r, 50 + i * 15));
-      boost.close();
-      server.close();
+      const { boost, started } = await closedMidway(50 + i * 15);
       await started;
       assert.equal(boost.handles, 0);
     }
@@ -98,13 +104,7 @@ test('accept boost: a listener closed while the helper sends handles back leaves
 
 test('accept boost: close() lets the helper go at once (its copies of the socket keep the port open)', async () => {
   for (const wait of [5, 60]) {
-    const server = net.createServer((s) => s.end());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const boost = new AcceptBoost(server);
-    const started = boost.start();
-    await new Promise((r) => setTimeout(r, wait));
-    boost.close();
-    server.close();
+    const { boost, started } = await closedMidway(wait);
     // start() finishes within the current turn of the event loop, not at the next handle's arrival.
     const order: string[] = [];
     setImmediate(() => order.push('next turn'));
