@@ -19,8 +19,8 @@ export function sizeLabel(bytes) {
  * Collapse the runs of one (size, conns, target) cell into medians. The speed and latency medians
  * come from the runs at or below STEAL_WARN steal when there are any (a run during which the
  * hypervisor took the CPU measures the host's load, whichever proxy ran); `stolenRuns` counts the
- * runs left out, and `allStolen` says there was no other run to take. The RSS maxima and the error
- * count take every run.
+ * runs left out (when every run was stolen, all are used, and `stealPct` is above STEAL_WARN). The
+ * RSS maxima and the error count take every run.
  */
 export function summarize(runs) {
   const ok = runs.filter((r) => !r.error);
@@ -34,7 +34,6 @@ export function summarize(runs) {
     runs: used.length,
     failedRuns: runs.length - ok.length,
     stolenRuns: ok.length - used.length,
-    allStolen: quiet.length === 0,
     rps: med,
     p50: median(used.map((r) => r.p50)),
     p99: median(used.map((r) => r.p99)),
