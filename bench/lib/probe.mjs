@@ -92,6 +92,9 @@ export function processTree(rootPid) {
   return out;
 }
 
+/** The /proc/<pid>/status lines treeMemKiB reads. */
+const RSS_FIELDS = /^(RssAnon|RssFile|RssShmem):\s+(\d+)\s+kB/gm;
+
 /**
  * Memory of a process tree (KiB): `rss` is each process's own pages (RssAnon, RssShmem) summed,
  * plus the mapped files' pages (RssFile) of the process that has the most. For one process that
@@ -107,10 +110,11 @@ export function treeMemKiB(pids) {
   for (const p of pids) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
-      anon += field('RssAnon');
-      own += field('RssAnon') + field('RssShmem');
-      file = Math.max(file, field('RssFile'));
+      const kib = { RssAnon: 0, RssFile: 0, RssShmem: 0 };
+      for (const m of status.matchAll(RSS_FIELDS)) kib[m[1]] = Number(m[2]);
+      anon += kib.RssAnon;
+      own += kib.RssAnon + kib.RssShmem;
+      file = Math.max(file, kib.RssFile);
     } catch { /* gone */ }
   }
   return { rss: own + file, anon };
