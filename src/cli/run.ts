@@ -17,9 +17,11 @@ export function say(line: string): void {
  */
 export async function runGateway(config: Config, reloadSource?: () => Promise<{ ok: true; config: Config } | { ok: false; lines: string[] }>): Promise<Gateway> {
   tuneGc();
-  capNewSpace();
   const gw = new Gateway(config);
   await gw.start();
+  // Only now: growth allowed during the synchronous stretches of startup could double the young
+  // generation twice before capNewSpace's first check ran (its checks come after GCs, async).
+  capNewSpace();
   const lines = gw.addresses().map((a) => `headwater: listener ${a.name} on ${a.url}`);
   if (cluster.isWorker) process.send?.({ type: 'listening', lines });
   else for (const l of lines) say(l);
