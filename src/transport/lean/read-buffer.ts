@@ -49,44 +49,13 @@ export function removeReader(socket: net.Socket): void {
  */
 export function takeShared(buf: Buffer): boolean {
   if (buf !== shared) return false;
-  out++;
-  collected.register(buf.buffer, undefined, buf);
-  repoint(out >= OUT_MAX ? Buffer.allocUnsafe(SMALL_BUF) : (spare.pop() ?? Buffer.allocUnsafe(READ_BUF)));
+  shared = spare.pop() ?? Buffer.allocUnsafe(READ_BUF);
+  // Each socket's next read goes to the buffer it was last pointed at: re-point them.
+  for (const s of readers) pointReadsAt(s, shared);
   return true;
 }
 
 /** A taken buffer no one refers to any more. */
 export function giveBack(buf: Buffer): void {
-  if (collected.unregister(buf)) out--;
-  if (buf.length === READ_BUF && spare.length < SPARE_MAX) spare.push(buf);
-  restore();
+  if (spare.length < SPARE_MAX) spare.push(buf);
 }
-
-/** The shared buffer becomes `next`: each socket's next read goes to the buffer it was last pointed at. */
-function repoint(next: Buffer): void {
-  shared = next;
-  for (const s of readers) pointReadsAt(s, shared);
-}
-
-/** Back to a full-size shared buffer once few enough are out. */
-function restore(): void {
-  if (shared.length < READ_BUF && out < OUT_MAX) repoint(spare.pop() ?? Buffer.allocUnsafe(READ_BUF));
-}
-
-/** Taken buffers not yet given back nor collected (a handler that finished writing keeps its own). */
-let out = 0;
-/** Counts a taken buffer out when it is collected without having been given back. */
-const collected = new FinalizationRegistry<undefined>(() => {
-  out--;
-  restore();
-});
-
-/** How many taken buffers may be out before new ones are small; exported for tests. */
-export const OUT_MAX = 8;
-/**
- * The shared buffer's size while {@link OUT_MAX} or more are out: many clients are slow at once,
- * and each one that pauses keeps the buffer its last read landed in. At 64 KiB c=500, 113 buffers
- * of 128 KiB were out at once (14.3 MiB, heaptrack), and glibc's heap kept what they had
- * fragmented after they were freed (4 -> 16 MiB over the bench's matrix).
- */
-export const SMALL_BUF = 16 * 1024;
