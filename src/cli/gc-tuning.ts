@@ -73,20 +73,21 @@ const v8Control: NewSpaceControl = {
 };
 
 /**
- * Keeps V8's young generation at or under `cap` bytes. Under load V8 doubles it, one semi-space
- * at a time, up to 2 x 16 MiB: that young generation alone was a third of the RSS. Its maximum is
- * a startup flag (--max-semi-space-size), but the growth factor is read at each growth: after
- * every GC, growth is allowed while the young generation is under the cap and stopped once it
- * reaches it (V8's sizes are powers of two, so it lands on the cap). At 13 B c=50: 8 MiB took
- * 16 MiB off the RSS (88 -> 72 MiB) for about 2% more CPU (3.4x the scavenges, in --trace-gc;
- * callgrind +1.6%); 2 MiB, V8's starting size, cost +9% instructions. 4 MiB, the cap now, takes
- * another 1.5-6.5 MiB off (13 B and 64 KiB, c=10 and c=50) for no CPU time per request that
- * alternating runs of 300,000 requests could separate. Its checks come two event-loop turns after a GC (through a
+ * Keeps V8's young generation at or under `cap` bytes. Under load V8 doubles it, one semi-space at
+ * a time, up to 2 x 16 MiB: that young generation alone was a third of the RSS. Its maximum is a
+ * startup flag (--max-semi-space-size), but the growth factor is read at each growth: after every
+ * GC, growth is allowed while the young generation is under the cap and stopped once it reaches it
+ * (V8's sizes are powers of two, so it lands on the cap). At 13 B c=50: 8 MiB took 16 MiB off the
+ * RSS (88 -> 72 MiB) for about 2% more CPU (3.4x the scavenges, in --trace-gc; callgrind +1.6%); 2
+ * MiB, V8's starting size, cost +9% instructions. 4 MiB, the cap now, takes another 1.5-6.5 MiB
+ * off (13 B and 64 KiB, c=10 and c=50) for no CPU time per request that alternating runs of
+ * 300,000 requests could separate. Its checks come two event-loop turns after a GC (through a
  * PerformanceObserver), so a second growth within that time passes the cap: call it once the
  * process is serving, not during the long synchronous stretches of startup. Under proxy load the
- * young generation stayed at the cap (13 B to 1 MiB, 10 to 500 connections). A --max-semi-space-size or --semi-space-growth-factor given at startup
- * (NODE_OPTIONS or node's own arguments) is the user's choice: then it returns undefined and
- * changes nothing. Otherwise returns a function that stops it.
+ * young generation stayed at the cap (13 B to 1 MiB, 10 to 500 connections). A
+ * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS or node's own
+ * arguments) is the user's choice: then it returns undefined and changes nothing. Otherwise
+ * returns a function that stops it.
  */
 export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Control, argv: readonly string[] = startupFlags()): (() => void) | undefined {
   if (youngSizeChosen(argv)) return undefined;
