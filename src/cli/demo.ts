@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { startDemoOrigin } from '../demo/origins.js';
 import { Gateway, toConfig } from '../gateway.js';
-import { capNewSpace } from './gc-tuning.js';
+import { tuneServingProcess } from './gc-tuning.js';
 import { channels, type AccessRecord } from '../observability/events.js';
 import { say } from './run.js';
 
@@ -41,8 +41,7 @@ export async function demoCommand(opts: { listen: string; requests: number }): P
     await gw.start();
     say(`(${opts.listen} is busy, so the gateway took a free port)`);
   }
-  // main.ts held the young generation while the CLI loaded; a serving process lets it grow to the cap.
-  capNewSpace();
+  tuneServingProcess();
   const url = gw.addresses()[0]!.url;
   const names = new Map(origins.map((o) => [`127.0.0.1:${o.port}`, o.name]));
   say('Headwater demo');

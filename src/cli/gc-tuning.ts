@@ -82,10 +82,10 @@ const v8Control: NewSpaceControl = {
  * MiB, V8's starting size, cost +9% instructions. 4 MiB, the cap now, takes another 1.5-6.5 MiB
  * off (13 B and 64 KiB, c=10 and c=50) for no CPU time per request that alternating runs of
  * 300,000 requests could separate (callgrind: the same instructions, +2.4% estimated cycles, from
- * the cache misses of twice the scavenges). Its checks come two event-loop turns after a GC (through a
- * PerformanceObserver), so a second growth within that time passes the cap: call it once the
- * process is serving, not during the long synchronous stretches of startup. Under proxy load the
- * young generation stayed at the cap (13 B to 1 MiB, 10 to 500 connections). A
+ * the cache misses of twice the scavenges). Its checks come two event-loop turns after a GC
+ * (through a PerformanceObserver), so a second growth within that time passes the cap: call it
+ * once the process is serving, not during the long synchronous stretches of startup. Under proxy
+ * load the young generation stayed at the cap (13 B to 1 MiB, 10 to 500 connections). A
  * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS or node's own
  * arguments) is the user's choice: then it returns undefined and changes nothing. Otherwise
  * returns a function that stops it.
@@ -116,4 +116,14 @@ export function holdNewSpace(ctl: Pick<NewSpaceControl, 'grow'> = v8Control, arg
 /** A --max-semi-space-size or --semi-space-growth-factor given at startup is the user's choice. */
 function youngSizeChosen(argv: readonly string[]): boolean {
   return userSet(argv, 'max-semi-space-size') || userSet(argv, 'semi-space-growth-factor');
+}
+
+/**
+ * The GC settings of a CLI process that serves traffic (`run`, `proxy`, `demo`, each worker), once
+ * its gateway is listening: {@link tuneGc}, then {@link capNewSpace} (which must not start before,
+ * see there). The library leaves V8's settings to the application.
+ */
+export function tuneServingProcess(): void {
+  tuneGc();
+  capNewSpace();
 }

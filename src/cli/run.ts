@@ -4,7 +4,7 @@ import { loadConfigFile, formatIssue } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { channels } from '../observability/events.js';
-import { capNewSpace, tuneGc } from './gc-tuning.js';
+import { tuneServingProcess } from './gc-tuning.js';
 
 /** Print to stderr: stdout belongs to the access log when it is configured as '-'. */
 export function say(line: string): void {
@@ -16,12 +16,9 @@ export function say(line: string): void {
  * when it returns issues the old configuration keeps serving and the issues are printed.
  */
 export async function runGateway(config: Config, reloadSource?: () => Promise<{ ok: true; config: Config } | { ok: false; lines: string[] }>): Promise<Gateway> {
-  tuneGc();
   const gw = new Gateway(config);
   await gw.start();
-  // Only now: growth allowed during the synchronous stretches of startup could double the young
-  // generation twice before capNewSpace's first check ran (its checks come after GCs, async).
-  capNewSpace();
+  tuneServingProcess();
   const lines = gw.addresses().map((a) => `headwater: listener ${a.name} on ${a.url}`);
   if (cluster.isWorker) process.send?.({ type: 'listening', lines });
   else for (const l of lines) say(l);
