@@ -126,6 +126,10 @@ export class Attempt implements UpstreamHandler {
     return false;
   }
 
+  get holdsChunk(): boolean {
+    return this.#owner.res.holdsChunk !== false;
+  }
+
   onComplete(trailers?: unknown): void {
     const res = this.#owner.res;
     if (res.addTrailers !== undefined && Array.isArray(trailers) && trailers.length > 0) res.addTrailers(trailerPairs(trailers));

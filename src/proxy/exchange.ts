@@ -66,6 +66,12 @@ export interface ProxyResponse {
    * still refers to `chunk` (not yet handed to the kernel), and emits 'drain' once it no longer does.
    */
   write(chunk: Buffer): boolean;
+  /**
+   * After a write() that returned false: whether the response still refers to a chunk it was
+   * given, until 'drain'. The lean response copies what the kernel did not take, so usually does
+   * not. Absent: it may.
+   */
+  readonly holdsChunk?: boolean;
   end(chunk?: string): unknown;
   /**
    * Trailer fields to send after the body (before `end`), where the protocol can carry them:
@@ -118,6 +124,11 @@ export interface UpstreamHandler {
    * it); returning false keeps the upstream paused, and the bytes untouched, until `resume`.
    */
   onData(chunk: Buffer): boolean;
+  /**
+   * Read after onData returned false: false when the handler no longer refers to the chunk (it
+   * only asks for a pause), so the read buffer may be reused. Absent: it does.
+   */
+  readonly holdsChunk?: boolean;
   onComplete(trailers: unknown): void;
   onError(err: Error): void;
 }

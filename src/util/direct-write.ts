@@ -1,3 +1,4 @@
+import { writeSync, writevSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { handleOf } from './net-symbols.js';
@@ -19,9 +20,10 @@ interface StreamWrap {
 
 interface StreamHandle {
   constructor: unknown;
+  /** The socket's file descriptor (-1 where the platform has none to give). */
+  readonly fd: number;
   writeBuffer(req: WriteReq, data: Uint8Array): number;
   writeLatin1String(req: WriteReq, data: string): number;
-  writev(req: WriteReq, chunks: unknown[], allBuffers: boolean): number;
 }
 
 /** The fields of node's WritableState read here (Node 20: plain fields and prototype getters). */
@@ -101,20 +103,41 @@ export function writeDirect(sock: Socket, data: Uint8Array | string): boolean | 
 }
 
 /**
- * writeDirect for several buffers in one system call: a head and a large body chunk without
- * copying the chunk. Buffers only: node's writev takes strings through a slower path (each
- * string's encoding name decoded twice, and a native copy of it). Same contract: undefined when
- * it cannot, else whether the kernel took all of it (when not, the buffers stay referenced until
- * it has, and 'drain' follows).
+ * writeDirect for a caller that reuses its bytes as soon as this returns (a read buffer that the
+ * next read lands in): `head` (may be null) and `chunk` go out in one system call without copying,
+ * and what the kernel does not take at once is copied, so that only the copy waits. A slow client
+ * then holds the bytes it has not taken yet, not the whole buffer they were read into. Same
+ * contract: undefined when it cannot, else whether the kernel took all of it ('drain' follows
+ * when not).
  */
-export function writevDirect(sock: Socket, buffers: Uint8Array[]): boolean | undefined {
+export function writeCopying(sock: Socket, head: Uint8Array | null, chunk: Uint8Array): boolean | undefined {
   const s = sock as DirectSocket;
   const h = directHandle(s);
-  if (h === undefined) return undefined;
+  if (h === undefined || h.fd < 0) return undefined;
+  const total = (head === null ? 0 : head.length) + chunk.length;
+  let n = 0;
+  // The kernel takes what it can now (libuv's own try-write, which node does not expose), unless
+  // a direct write is still waiting: these bytes must queue behind it.
+  if (!(s[PENDING]! > 0)) {
+    try {
+      n = head === null ? writeSync(h.fd, chunk) : writevSync(h.fd, [head, chunk]);
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).errno ?? -1;
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+        s.destroy(writeError(errno));
+        return false;
+      }
+    }
+    if (n === total) return true;
+  }
+  const rest = Buffer.allocUnsafe(total - n);
+  const fromHead = head === null ? 0 : Math.max(0, head.length - n);
+  if (fromHead > 0) rest.set(head!.subarray(head!.length - fromHead), 0);
+  rest.set(fromHead > 0 ? chunk : chunk.subarray(n - (total - chunk.length)), fromHead);
   const req = spare ?? new WriteWrap!();
   spare = undefined;
   req.handle = h;
-  return settle(s, req, h.writev(req, buffers, true), buffers);
+  return settle(s, req, h.writeBuffer(req, rest), rest);
 }
 
 /** The socket's TCP handle when a direct write may go on it now: nothing of node's queued, not ending. */

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { writeDirect, writevDirect } from '../../util/direct-write.js';
+import { writeDirect } from '../../util/direct-write.js';
 
 const STATUS_LINES: string[] = [];
 for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
@@ -53,16 +53,6 @@ export function sendCoalesced(sock: Socket, out: Uint8Array): boolean {
   const done = writeDirect(sock, out);
   if (done === undefined) return sock.write(out.buffer === scratch ? Buffer.from(out) : out);
   keptIfPending(done, out);
-  return done;
-}
-
-/**
- * A coalesced head (from {@link coalesceBuffer}) and a large chunk, in one writev without copying
- * the chunk. Undefined when the socket takes no direct writes: the caller writes them itself.
- */
-export function sendHeadAndChunk(sock: Socket, head: Uint8Array, chunk: Uint8Array): boolean | undefined {
-  const done = writevDirect(sock, [head, chunk]);
-  keptIfPending(done, head);
   return done;
 }
 

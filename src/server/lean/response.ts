@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { ProxyResponse } from '../../proxy/exchange.js';
 import type { LeanRequest } from './request.js';
-import { writeDirect } from '../../util/direct-write.js';
-import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced, sendHeadAndChunk, statusLine } from './coalesce.js';
+import { writeCopying } from '../../util/direct-write.js';
+import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced, statusLine } from './coalesce.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -70,6 +70,11 @@ export class LeanResponse implements ProxyResponse {
     this.#owner = owner;
     this.#socket = owner.socket;
     this.#req = req;
+  }
+
+  /** After a false write(): whether this response still refers to a chunk it was given (until 'drain'). */
+  get holdsChunk(): boolean {
+    return this.#holding;
   }
 
   get headersSent(): boolean {
@@ -191,13 +196,14 @@ export class LeanResponse implements ProxyResponse {
     const sock = this.#socket;
     if (this.#framing !== F_CHUNKED) {
       const h = this.#headLength();
-      // Large chunks go out as they are: a false return keeps the caller's bytes until 'drain'.
-      if (h === 0) return writeDirect(sock, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
+      // Large chunks go out as they are; what the kernel does not take at once is copied (the
+      // caller's chunk is a view of a read buffer that its next read reuses).
+      if (h === 0) return writeCopying(sock, null, chunk) ?? this.#held(sock.write(chunk, this.#flushed));
       if (n > COALESCE) {
         // The head's bytes in the coalescing buffer, and the chunk as it is: one writev.
         const head = coalesceBuffer(h);
         this.#headInto(head);
-        return sendHeadAndChunk(sock, head, chunk) ?? this.#held(corked(sock, Buffer.from(head), chunk, null, this.#flushed));
+        return writeCopying(sock, head, chunk) ?? this.#held(corked(sock, Buffer.from(head), chunk, null, this.#flushed));
       }
       const out = coalesceBuffer(h + n);
       this.#headInto(out);

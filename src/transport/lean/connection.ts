@@ -81,7 +81,8 @@ export class UpstreamConnection {
     }
   };
   readonly #sink = (buf: Buffer, s: number, e: number) => {
-    if (this.#handler && this.#handler.onData(subarray.call(buf, s, e)) === false) this.#pause();
+    const h = this.#handler;
+    if (h && h.onData(subarray.call(buf, s, e)) === false) this.#pause(h.holdsChunk !== false);
   };
 
   /** For `send_proxy_protocol`: the client address this connection was opened for (reused only for it). */
@@ -305,13 +306,14 @@ export class UpstreamConnection {
     } else if (e > s) this.#sink(buf, s, e);
   }
 
-  #pause(): void {
+  /** `holds`: the handler keeps views of the bytes it was given. */
+  #pause(holds = true): void {
     if (!this.#paused) {
       this.#paused = true;
       this.socket.pause();
     }
-    // Paused in the middle of a read: the handler keeps views of the shared buffer.
-    if (this.#reading !== undefined && this.#taken === undefined && takeShared(this.#reading)) this.#taken = this.#reading;
+    // Paused in the middle of a read with views of the shared buffer kept: it is the handler's now.
+    if (holds && this.#reading !== undefined && this.#taken === undefined && takeShared(this.#reading)) this.#taken = this.#reading;
   }
 
   #complete(): void {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { LeanPool } from './pool.js';
 import { requestHead } from './wire.js';
+import { sharedReadBuffer } from './read-buffer.js';
 import type { UpstreamHandler } from '../../proxy/exchange.js';
 
 /**
@@ -163,4 +164,32 @@ test('timeouts: body idle counts from the last bytes; headers from the request, 
   const before = s.connections();
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(s.connections(), before - 1, 'the idle connection was closed');
+});
+
+test('a handler that pauses while keeping its view takes the shared read buffer; one that only pauses (holdsChunk false) leaves it to later reads', async (t) => {
+  const s = await rawServer(() => 'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody');
+  const p = pool(s.port);
+  t.after(async () => { await p.destroy(); await s.close(); });
+  /** One exchange whose onData pauses and resumes on the next turn; the shared buffer before and after. */
+  const paused = (holdsChunk: boolean | undefined) =>
+    new Promise<{ before: Buffer; after: Buffer; body: string }>((resolve) => {
+      const before = sharedReadBuffer();
+      let resume = (): void => {};
+      let body = '';
+      const h: UpstreamHandler = {
+        holdsChunk,
+        onConnect() {},
+        onHeaders(_s, _r, r) { resume = r; return true; },
+        onData(c) { body += c.toString('latin1'); setImmediate(resume); return false; },
+        onComplete() { resolve({ before, after: sharedReadBuffer(), body }); },
+        onError(err) { throw err; },
+      };
+      p.dispatch({ method: 'GET', path: '/x', headers: ['host', 'h'], body: null, reset: false }, h);
+    });
+  const kept = await paused(undefined);
+  assert.equal(kept.body, 'body');
+  assert.notEqual(kept.after, kept.before, 'the kept buffer is the handler\'s: reads moved to another one');
+  const released = await paused(false);
+  assert.equal(released.body, 'body');
+  assert.equal(released.after, released.before, 'nothing kept: reads stay in the same buffer');
 });
