@@ -7,10 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { tlsChecks } from './checks-tls.js';
-import { LineCounter, parseDocument } from 'yaml';
 import { crossChecks } from './checks.js';
 import { normalize } from './normalize.js';
 import { fromDocument, fromValue, type RawIssue, type RawNode } from './raw.js';
+import { yamlLib } from './yaml-lib.js';
 import { configSchema } from './schema.js';
 import { INVALID, type ParseContext } from './schema-dsl.js';
 import type { Config } from './types.js';
@@ -68,6 +68,7 @@ function jsonErrorOffset(message: string, text: string): number {
 
 /** Parses YAML text, or JSON when `file` ends in `.json`, and validates it. */
 export function parseConfig(text: string, file: string): LoadResult {
+  const { LineCounter, parseDocument } = yamlLib.get();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
   const at = (offset: number): RawIssue['pos'] => lc.linePos(offset);

@@ -2,7 +2,8 @@
  * A position-carrying tree of what the user wrote, built either from a YAML/JSON document or from
  * a plain JavaScript value. Validation runs on this tree, so both entry points share every rule.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { showValue } from '../util/duration.js';
 
 /** 1-based line and column. */
@@ -69,6 +70,7 @@ export function fromValue(v: unknown): RawNode {
 
 /** Builds the raw tree from a parsed YAML document; reports complex keys into `issues`. */
 export function fromDocument(doc: Document, lc: LineCounter, issues: RawIssue[]): RawNode {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLib.get();
   const posOf = (n: Node | null | undefined): Pos | undefined => {
     const off = n?.range?.[0];
     return off === undefined ? undefined : lc.linePos(off);
