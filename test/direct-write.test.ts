@@ -69,12 +69,13 @@ test('direct writes arrive in order with socket.write and end, and drain once th
   assert.ok(drains >= 1, "'drain' after the pending write completed");
 });
 
-test('writeCopying: head and chunk in one call, in order, with what the kernel did not take copied (the caller reuses its buffers at once)', async (t) => {
+test('writeCopying: head, chunk and tail in one call, in order, with what the kernel did not take copied (the caller reuses its buffers at once)', async (t) => {
   const { a, b } = await pair(t);
   const sent: Buffer[] = [];
   // One head and one body buffer, rewritten before every call, as a shared read buffer is.
   const head = new Uint8Array(64);
   const body = Buffer.alloc(96 * 1024);
+  const tail = Buffer.alloc(5);
   let pending = 0;
   let drains = 0;
   a.on('drain', () => drains++);
@@ -84,16 +85,20 @@ test('writeCopying: head and chunk in one call, in order, with what the kernel d
     body.fill(i % 251);
     // A head on some calls, none on others; once one is pending, later ones queue behind it.
     const withHead = i % 2 === 0;
-    const r = writeCopying(a, withHead ? head.subarray(0, h.length) : null, body);
+    const withTail = i % 3 === 0;
+    tail.fill(i % 251);
+    const r = writeCopying(a, withHead ? head.subarray(0, h.length) : null, body, withTail ? tail : null);
     assert.notEqual(r, undefined, 'nothing queued in the stream: direct');
     if (withHead) sent.push(Buffer.from(h));
     sent.push(Buffer.from(body));
+    if (withTail) sent.push(Buffer.from(tail));
     if (r === false) pending++;
   }
   assert.equal(pending, 3, 'writes went pending once the kernel buffers were full');
   // Overwritten after the last call too: the copies, not these buffers, are what goes out.
   body.fill(0xee);
   head.fill(0xee);
+  tail.fill(0xee);
   a.end('tail');
   sent.push(Buffer.from('tail'));
   assert.equal(sha(await received(b)), sha(sent));

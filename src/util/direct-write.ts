@@ -104,41 +104,50 @@ export function writeDirect(sock: Socket, data: Uint8Array | string): boolean | 
 
 /**
  * writeDirect for a caller that reuses its bytes as soon as this returns (a read buffer that the
- * next read lands in): `head` (may be null) and `chunk` go out in one system call without copying,
- * and what the kernel does not take at once is copied, so that only the copy waits. A slow client
- * then holds the bytes it has not taken yet, not the whole buffer they were read into. Same
- * contract: undefined when it cannot, else whether the kernel took all of it ('drain' follows
- * when not).
+ * next read lands in): `head` and `tail` (each may be null) and `chunk` go out in one system call
+ * without copying, and what the kernel does not take at once is copied, so that only the copy
+ * waits. A slow client then holds the bytes it has not taken yet, not the whole buffer they were
+ * read into. Same contract: undefined when it cannot, else whether the kernel took all of it
+ * ('drain' follows when not).
  */
-export function writeCopying(sock: Socket, head: Uint8Array | null, chunk: Uint8Array): boolean | undefined {
+export function writeCopying(sock: Socket, head: Uint8Array | null, chunk: Uint8Array, tail: Uint8Array | null = null): boolean | undefined {
   const s = sock as DirectSocket;
   const h = directHandle(s);
   if (h === undefined || h.fd < 0) return undefined;
-  const total = (head === null ? 0 : head.length) + chunk.length;
+  const parts = head === null && tail === null ? null : [head ?? EMPTY, chunk, tail ?? EMPTY];
+  const total = chunk.length + (parts === null ? 0 : parts[0]!.length + parts[2]!.length);
   let n = 0;
   // The kernel takes what it can now (libuv's own try-write, which node does not expose), unless
   // a direct write is still waiting: these bytes must queue behind it.
   if (!(s[PENDING]! > 0)) {
     try {
-      n = head === null ? writeSync(h.fd, chunk) : writevSync(h.fd, [head, chunk]);
+      n = parts === null ? writeSync(h.fd, chunk) : writevSync(h.fd, parts);
     } catch (e) {
-      const errno = (e as NodeJS.ErrnoException).errno ?? -1;
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
-        s.destroy(writeError(errno));
+        s.destroy(writeError((e as NodeJS.ErrnoException).errno ?? -1));
         return false;
       }
     }
     if (n === total) return true;
   }
   const rest = Buffer.allocUnsafe(total - n);
-  const fromHead = head === null ? 0 : Math.max(0, head.length - n);
-  if (fromHead > 0) rest.set(head!.subarray(head!.length - fromHead), 0);
-  rest.set(fromHead > 0 ? chunk : chunk.subarray(n - (total - chunk.length)), fromHead);
+  let at = 0;
+  for (const part of parts ?? [chunk]) {
+    // Skip what the kernel took, copy the rest.
+    if (n >= part.length) n -= part.length;
+    else {
+      rest.set(n === 0 ? part : part.subarray(n), at);
+      at += part.length - n;
+      n = 0;
+    }
+  }
   const req = spare ?? new WriteWrap!();
   spare = undefined;
   req.handle = h;
   return settle(s, req, h.writeBuffer(req, rest), rest);
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** The socket's TCP handle when a direct write may go on it now: nothing of node's queued, not ending. */
 function directHandle(s: DirectSocket): StreamHandle | undefined {

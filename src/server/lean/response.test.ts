@@ -225,43 +225,57 @@ test('end() emits close with writableFinished true; destroy() after end leaves t
   assert.equal(c.closed, false);
 });
 
-test('large writes from one reused buffer: what the kernel did not take is copied (holdsChunk false), and the client gets every byte as written', async (t) => {
-  const CHUNK = 128 * 1024;
-  const CHUNKS = 64; // 8 MiB: more than the socket buffers take while the client is paused
-  const seen: boolean[] = [];
-  const { port } = await listen(t, (req, res) => {
-    req.resume();
-    res.writeHead(200, ['content-length', String(CHUNK * CHUNKS)]);
-    const buf = Buffer.alloc(CHUNK);
-    let i = 0;
-    const next = (): void => {
-      while (i < CHUNKS) {
-        buf.fill(97 + (i % 26)); // the next "read" lands in the same buffer
-        const ok = res.write(buf);
-        i++;
-        if (!ok) {
-          seen.push(res.holdsChunk);
-          buf.fill(0x21); // reused at once: a kept view would send these bytes
-          res.on('drain', function go() {
-            res.off('drain', go);
-            next();
-          });
-          return;
+for (const framing of ['content-length', 'chunked'] as const) {
+  test(`large writes from one reused buffer (${framing}): what the kernel did not take is copied (holdsChunk false), and the client gets every byte as written`, async (t) => {
+    const CHUNK = 128 * 1024;
+    const CHUNKS = 64; // 8 MiB: more than the socket buffers take while the client is paused
+    const seen: boolean[] = [];
+    const { port } = await listen(t, (req, res) => {
+      req.resume();
+      res.writeHead(200, framing === 'chunked' ? [] : ['content-length', String(CHUNK * CHUNKS)]);
+      const buf = Buffer.alloc(CHUNK);
+      let i = 0;
+      const next = (): void => {
+        while (i < CHUNKS) {
+          buf.fill(97 + (i % 26)); // the next "read" lands in the same buffer
+          const ok = res.write(buf);
+          i++;
+          if (!ok) {
+            seen.push(res.holdsChunk);
+            buf.fill(0x21); // reused at once: a kept view would send these bytes
+            res.on('drain', function go() {
+              res.off('drain', go);
+              next();
+            });
+            return;
+          }
         }
+        res.end();
+      };
+      next();
+    });
+    const c = await Client.open(t, port);
+    c.socket.pause();
+    await c.write('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.resume();
+    const done = framing === 'chunked' ? (s: string) => s.endsWith('\r\n0\r\n\r\n') : (s: string) => s.length - s.indexOf('\r\n\r\n') - 4 >= CHUNK * CHUNKS;
+    const text = await c.until(done, 10000);
+    let body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    if (framing === 'chunked') {
+      // Each write is one chunk: "20000\r\n" + bytes + "\r\n", then the last chunk.
+      const size = CHUNK.toString(16) + '\r\n';
+      let plain = '';
+      for (let at = 0; at < body.length - 5; at += size.length + CHUNK + 2) {
+        assert.equal(body.slice(at, at + size.length), size);
+        assert.equal(body.slice(at + size.length + CHUNK, at + size.length + CHUNK + 2), '\r\n');
+        plain += body.slice(at + size.length, at + size.length + CHUNK);
       }
-      res.end();
-    };
-    next();
+      body = plain;
+    }
+    assert.equal(body.length, CHUNK * CHUNKS);
+    for (let i = 0; i < CHUNKS; i++) assert.equal(body.slice(i * CHUNK, (i + 1) * CHUNK), String.fromCharCode(97 + (i % 26)).repeat(CHUNK), `chunk ${i}`);
+    assert.ok(seen.length > 0, 'some writes waited for the client');
+    assert.ok(seen.every((h) => h === false), "the response never kept the caller's buffer");
   });
-  const c = await Client.open(t, port);
-  c.socket.pause();
-  await c.write('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
-  await new Promise((r) => setTimeout(r, 50));
-  c.socket.resume();
-  const text = await c.until((s) => s.length - s.indexOf('\r\n\r\n') - 4 >= CHUNK * CHUNKS, 10000);
-  const body = text.slice(text.indexOf('\r\n\r\n') + 4);
-  assert.equal(body.length, CHUNK * CHUNKS);
-  for (let i = 0; i < CHUNKS; i++) assert.equal(body.slice(i * CHUNK, (i + 1) * CHUNK), String.fromCharCode(97 + (i % 26)).repeat(CHUNK), `chunk ${i}`);
-  assert.ok(seen.length > 0, 'some writes waited for the client');
-  assert.ok(seen.every((h) => h === false), 'the response never kept the caller\'s buffer');
-});
+}

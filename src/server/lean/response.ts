@@ -215,7 +215,11 @@ export class LeanResponse implements ProxyResponse {
     const size = n.toString(16) + '\r\n';
     const pre = head === null ? size : head + size;
     this.#head = null;
-    if (n > COALESCE) return this.#held(corked(sock, pre, chunk, CRLF, this.#flushed));
+    if (n > COALESCE) {
+      const sizeLine = coalesceBuffer(pre.length);
+      latin1Write.call(sizeLine, pre, 0);
+      return writeCopying(sock, sizeLine, chunk, CRLF) ?? this.#held(corked(sock, pre, chunk, CRLF, this.#flushed));
+    }
     const h = pre.length;
     const out = coalesceBuffer(h + n + 2);
     latin1Write.call(out, pre, 0);
