@@ -25,28 +25,60 @@ test('the flags are ones this V8 knows (an unknown one would be ignored with a w
   }
 });
 
+/** A fake NewSpaceControl: `turn()` runs what was scheduled for the next event-loop turn. */
+function fakeControl(start: number) {
+  const c = {
+    size: start,
+    calls: [] as boolean[],
+    afterGc: undefined as (() => void) | undefined,
+    stopped: false,
+    turns: [] as Array<() => void>,
+    ctl: {
+      size: () => c.size,
+      grow: (g: boolean) => void c.calls.push(g),
+      afterGc: (fn: () => void) => ((c.afterGc = fn), () => void (c.stopped = true)),
+      nextTurn: (fn: () => void) => void c.turns.push(fn),
+    },
+    turn: () => c.turns.splice(0).forEach((fn) => fn()),
+  };
+  return c;
+}
+
 test('capNewSpace lets the young generation grow while under the cap and stops it there', () => {
-  let size = 2;
-  const calls: boolean[] = [];
-  let afterGc: (() => void) | undefined;
-  let stopped = false;
-  const ctl = { size: () => size, grow: (g: boolean) => calls.push(g), afterGc: (fn: () => void) => ((afterGc = fn), () => void (stopped = true)) };
-  const stop = capNewSpace(8, ctl, []);
-  assert.deepEqual(calls, [true]);
+  const c = fakeControl(2);
+  const stop = capNewSpace(8, c.ctl, []);
+  assert.deepEqual(c.calls, [true]);
   for (const s of [2, 4, 4, 8, 8, 8]) {
-    size = s;
-    afterGc!();
+    c.size = s;
+    c.afterGc!();
   }
-  assert.deepEqual(calls, [true, false]);
-  size = 2; // V8 shrank it (an idle period): growth is allowed again
-  afterGc!();
-  assert.deepEqual(calls, [true, false, true]);
+  assert.deepEqual(c.calls, [true, false]);
+  c.size = 2; // V8 shrank it (an idle period): growth is allowed again
+  c.afterGc!();
+  assert.deepEqual(c.calls, [true, false, true]);
   stop!();
-  assert.equal(stopped, true);
+  assert.equal(c.stopped, true);
+  c.size = 8;
+  c.turn(); // nothing after stop
+  assert.deepEqual(c.calls, [true, false, true]);
+});
+
+test('while growth is allowed capNewSpace also looks every turn, before a GC report comes', () => {
+  const c = fakeControl(2);
+  capNewSpace(8, c.ctl, []);
+  assert.equal(c.turns.length, 1);
+  c.afterGc!(); // a GC report meanwhile: still one look per turn
+  assert.equal(c.turns.length, 1);
+  c.turn();
+  assert.equal(c.turns.length, 1, 'still under the cap: looks again next turn');
+  c.size = 8; // grown to the cap within a turn, no GC report yet
+  c.turn();
+  assert.deepEqual(c.calls, [true, false]);
+  assert.equal(c.turns.length, 0, 'at the cap: no more looks until a GC report says it shrank');
 });
 
 test('capNewSpace leaves a --max-semi-space-size given at startup alone', () => {
-  const ctl = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {} };
+  const ctl = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {} };
   assert.equal(capNewSpace(8, ctl, ['--max-semi-space-size=16']), undefined);
   assert.equal(capNewSpace(8, ctl, ['--inspect', '--max_semi_space_size=2']), undefined);
 });
@@ -58,12 +90,12 @@ function peakNewSpace(cap: boolean): number {
     import v8 from 'node:v8';
     import { capNewSpace } from ${JSON.stringify(mod)};
     ${cap ? 'capNewSpace();' : ''}
-    const ring = new Array(4096);
+    const ring = new Array(16384);
     let peak = 0;
-    // Short turns of the event loop, as a proxy's are: capNewSpace's check comes two turns after a
-    // GC, and turns of 16,384 allocations let V8 grow the young generation twice before it came.
-    for (let round = 0; round < 1200; round++) {
-      for (let i = 0; i < 4096; i++) ring[i] = { a: i, b: [i, i + 1], s: 'x' + i };
+    // Turns of 16,384 allocations: long enough that V8 grew the young generation twice between a
+    // GC and its report (to 8 MiB) before capNewSpace also looked every turn.
+    for (let round = 0; round < 300; round++) {
+      for (let i = 0; i < 16384; i++) ring[i] = { a: i, b: [i, i + 1], s: 'x' + i };
       peak = Math.max(peak, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);
       await new Promise((r) => setImmediate(r));
     }
@@ -106,7 +138,7 @@ test('holdNewSpace stops the young generation growing, unless its size was chose
   assert.equal(holdNewSpace(ctl, ['--semi-space-growth-factor=4']), false);
   assert.deepEqual(calls, [false]);
   // capNewSpace leaves a chosen growth factor alone too.
-  const untouched = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {} };
+  const untouched = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {} };
   assert.equal(capNewSpace(8, untouched, ['--semi_space_growth_factor=1']), undefined);
 });
 
