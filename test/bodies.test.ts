@@ -33,45 +33,53 @@ for (const size of [1 << 20, 8 << 20]) {
   });
 }
 
-test('a slow client and fast ones at once: every body intact while the paused response keeps its bytes', async (t) => {
-  const track = closer(t);
-  // Larger than what the kernel buffers between the gateway and a client that does not read.
-  const big = randomBytes(24 << 20);
-  const small = [randomBytes(90_000), Buffer.alloc(40_000, 'x')];
-  const o = track(
-    await startOrigin('mix', (req, res) => {
-      const b = req.url === '/big' ? big : small[Number(req.url!.slice(1))]!;
-      res.writeHead(200, { 'content-length': String(b.length) });
-      res.end(b);
-    }),
-  );
-  const { gw, url } = await startGateway(simpleConfig([o.address]));
-  track(gw);
-  const agent = new Agent({ connections: 16 });
-  t.after(() => agent.close());
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  // The slow client stops reading for a while: the gateway's writes to it fill up, and its upstream
-  // connection pauses with bytes in flight while the fast clients' responses keep being read.
-  const slow = (async () => {
-    const r = await request(`${url}/big`, { dispatcher: agent, highWaterMark: 16 * 1024 });
-    await wait(400);
-    return Buffer.from(await r.body.arrayBuffer()).equals(big);
-  })();
-  let bad = 0;
-  let n = 0;
-  const until = Date.now() + 400;
-  await Promise.all(
-    Array.from({ length: 8 }, async (_, c) => {
-      while (Date.now() < until) {
-        const which = (c + n++) % 2;
-        const r = await request(`${url}/${which}`, { dispatcher: agent });
-        if (!Buffer.from(await r.body.arrayBuffer()).equals(small[which]!)) bad++;
-      }
-    }),
-  );
-  assert.equal(bad, 0, `${bad} of ${n} small bodies differ`);
-  assert.ok(await slow, 'the large body differs');
-});
+for (const framing of ['content-length', 'chunked'] as const) {
+  test(`a slow client and fast ones at once (${framing}): every body intact while the paused response keeps its bytes`, async (t) => {
+    const track = closer(t);
+    // Larger than what the kernel buffers between the gateway and a client that does not read.
+    const big = randomBytes(24 << 20);
+    const small = [randomBytes(90_000), Buffer.alloc(40_000, 'x')];
+    const o = track(
+      await startOrigin('mix', (req, res) => {
+        const b = req.url === '/big' ? big : small[Number(req.url!.slice(1))]!;
+        if (framing === 'chunked' && b === big) {
+          res.writeHead(200);
+          for (let off = 0; off < b.length; off += 1 << 20) res.write(b.subarray(off, off + (1 << 20)));
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'content-length': String(b.length) });
+        res.end(b);
+      }),
+    );
+    const { gw, url } = await startGateway(simpleConfig([o.address]));
+    track(gw);
+    const agent = new Agent({ connections: 16 });
+    t.after(() => agent.close());
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // The slow client stops reading for a while: the gateway's writes to it fill up, and its upstream
+    // connection pauses with bytes in flight while the fast clients' responses keep being read.
+    const slow = (async () => {
+      const r = await request(`${url}/big`, { dispatcher: agent, highWaterMark: 16 * 1024 });
+      await wait(400);
+      return Buffer.from(await r.body.arrayBuffer()).equals(big);
+    })();
+    let bad = 0;
+    let n = 0;
+    const until = Date.now() + 400;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, c) => {
+        while (Date.now() < until) {
+          const which = (c + n++) % 2;
+          const r = await request(`${url}/${which}`, { dispatcher: agent });
+          if (!Buffer.from(await r.body.arrayBuffer()).equals(small[which]!)) bad++;
+        }
+      }),
+    );
+    assert.equal(bad, 0, `${bad} of ${n} small bodies differ`);
+    assert.ok(await slow, 'the large body differs');
+  });
+}
 
 test('a chunked (unknown length) response is streamed intact', async (t) => {
   const track = closer(t);
