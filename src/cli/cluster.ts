@@ -1,6 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
 import { loadConfigFile, formatIssue } from '../config/load.js';
-import { yamlLib } from '../config/yaml-lib.js';
 import { say } from './run.js';
 
 /** Messages between the primary and its workers. */
@@ -40,7 +39,6 @@ export function runPrimary(file: string, workers: number): void {
 
   process.on('SIGHUP', () => {
     void loadConfigFile(file).then((r) => {
-      yamlLib.release();
       if (!r.ok) {
         say('headwater: reload refused, the running configuration stays:');
         for (const i of r.issues) say(formatIssue(i));

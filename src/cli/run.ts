@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { loadConfigFile, formatIssue } from '../config/load.js';
-import { yamlLib } from '../config/yaml-lib.js';
 import type { Config } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { channels } from '../observability/events.js';
@@ -68,8 +67,6 @@ export async function runGateway(config: Config, reloadSource?: () => Promise<{ 
 export async function runCommand(file: string): Promise<void> {
   const load = async () => {
     const r = await loadConfigFile(file);
-    // Read at start and on reload only: the YAML parser is let go in between.
-    yamlLib.release();
     return r.ok ? r : { ok: false as const, lines: r.issues.map(formatIssue) };
   };
   const first = await load();

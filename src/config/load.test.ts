@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfig, validateConfig, type LoadResult } from './load.js';
@@ -157,6 +158,9 @@ test('loadConfigFile reads a file, and reports a missing one as an issue', async
     const file = join(dir, 'headwater.yaml');
     writeFileSync(file, CONTRACT_EXAMPLE);
     assert.equal(ok(await loadConfigFile(file)).listeners[0]!.port, 8080);
+    // A file read (start, reload) lets the YAML parser go: none of its modules stay in require's cache.
+    const yamlModules = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('/node_modules/yaml/'));
+    assert.deepEqual(yamlModules, []);
     const missing = await loadConfigFile(join(dir, 'nope.yaml'));
     assert.equal(missing.ok, false);
     if (!missing.ok) {

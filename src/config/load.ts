@@ -103,5 +103,10 @@ export async function loadConfigFile(path: string): Promise<LoadResult> {
     const why = err.code === 'ENOENT' ? 'the file does not exist' : err.code === 'EISDIR' ? 'it is a directory' : err.message;
     return { ok: false, issues: [{ file: path, line: 0, col: 0, path: '', message: `cannot read the configuration file: ${why}` }] };
   }
-  return parseConfig(text, path);
+  try {
+    return parseConfig(text, path);
+  } finally {
+    // A file is read at start and on reload: the YAML parser is let go in between.
+    yamlLib.release();
+  }
 }
