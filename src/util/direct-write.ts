@@ -95,11 +95,7 @@ export function writeDirect(sock: Socket, data: Uint8Array | string): boolean | 
   const s = sock as DirectSocket;
   const h = directHandle(s);
   if (h === undefined) return undefined;
-  const req = spare ?? new WriteWrap!();
-  spare = undefined;
-  req.handle = h;
-  const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
-  return settle(s, req, err, data);
+  return dispatch(s, h, data);
 }
 
 /**
@@ -141,10 +137,16 @@ export function writeCopying(sock: Socket, head: Uint8Array | null, chunk: Uint8
       n = 0;
     }
   }
+  return dispatch(s, h, rest);
+}
+
+/** One write on the handle (libuv tries it at once and queues the rest), then settle it. */
+function dispatch(s: DirectSocket, h: StreamHandle, data: Uint8Array | string): boolean {
   const req = spare ?? new WriteWrap!();
   spare = undefined;
   req.handle = h;
-  return settle(s, req, h.writeBuffer(req, rest), rest);
+  const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
+  return settle(s, req, err, data);
 }
 
 const EMPTY = new Uint8Array(0);
