@@ -90,10 +90,9 @@ const v8Control: NewSpaceControl = {
  * alone, a young generation that V8 had shrunk in an idle gap grew twice before the report came
  * when 500 connections came back (6-7 MiB in the bench). A second growth within one turn still
  * passes the cap: call it once the process is serving, not during the long synchronous stretches
- * of startup. A
- * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS or node's own
- * arguments) is the user's choice: then it returns undefined and changes nothing. Otherwise
- * returns a function that stops it.
+ * of startup. A --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
+ * or node's own arguments) is the user's choice: then it returns undefined and changes nothing.
+ * Otherwise returns a function that stops it.
  */
 export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Control, argv: readonly string[] = startupFlags()): (() => void) | undefined {
   if (youngSizeChosen(argv)) return undefined;
