@@ -1,20 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { capNewSpace, HEAP_GROWING_PERCENT, holdNewSpace, NEW_SPACE_CAP, tuneGc } from './gc-tuning.js';
+import { capNewSpace, HEAP_GROWING_PERCENT, holdNewSpace, MARKING_TRIGGERS, NEW_SPACE_CAP, tuneGc } from './gc-tuning.js';
 
 test('pretenuring is always off; parallel scavenge only when a single core is available', () => {
   const set: string[] = [];
   const hgp = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
-  assert.deepEqual(tuneGc(1, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', '--no-parallel-scavenge', hgp]);
-  assert.deepEqual(set, ['--no-allocation-site-pretenuring', '--no-parallel-scavenge', hgp]);
+  const triggers = [`--incremental-marking-soft-trigger=${MARKING_TRIGGERS[0]}`, `--incremental-marking-hard-trigger=${MARKING_TRIGGERS[1]}`];
+  assert.deepEqual(tuneGc(1, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', '--no-parallel-scavenge', hgp, ...triggers]);
+  assert.deepEqual(set, ['--no-allocation-site-pretenuring', '--no-parallel-scavenge', hgp, ...triggers]);
   set.length = 0;
-  assert.deepEqual(tuneGc(2, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', hgp]);
-  assert.deepEqual(tuneGc(64, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', hgp]);
-  assert.deepEqual(set, ['--no-allocation-site-pretenuring', hgp, '--no-allocation-site-pretenuring', hgp]);
-  // The user's own growing factor, given at startup, is kept.
-  assert.deepEqual(tuneGc(2, () => {}, ['--heap-growing-percent=50']), ['--no-allocation-site-pretenuring']);
-  assert.deepEqual(tuneGc(2, () => {}, ['--heap_growing_percent=50']), ['--no-allocation-site-pretenuring']);
+  assert.deepEqual(tuneGc(2, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', hgp, ...triggers]);
+  assert.deepEqual(tuneGc(64, (f) => set.push(f), []), ['--no-allocation-site-pretenuring', hgp, ...triggers]);
+  assert.deepEqual(set, ['--no-allocation-site-pretenuring', hgp, ...triggers, '--no-allocation-site-pretenuring', hgp, ...triggers]);
+  // The user's own growing factor and marking triggers, given at startup, are kept.
+  assert.deepEqual(tuneGc(2, () => {}, ['--heap-growing-percent=50']), ['--no-allocation-site-pretenuring', ...triggers]);
+  assert.deepEqual(tuneGc(2, () => {}, ['--heap_growing_percent=50', '--incremental-marking-hard-trigger=90']), ['--no-allocation-site-pretenuring']);
+  assert.deepEqual(tuneGc(2, () => {}, ['--incremental_marking_soft_trigger=10']), ['--no-allocation-site-pretenuring', hgp]);
 });
 
 test('the flags are ones this V8 knows (an unknown one would be ignored with a warning)', () => {
@@ -127,6 +129,30 @@ test('with the growth of the old generation capped, promoted garbage is collecte
   const defaultMajors = run('');
   const cappedMajors = run(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   assert.ok(cappedMajors >= 2 * defaultMajors && cappedMajors > defaultMajors, `full GCs: ${cappedMajors} capped, ${defaultMajors} by default`);
+});
+
+test('with marking started early, the old space peaks lower; with the soft trigger alone, it does not stop growing (a real V8)', () => {
+  // Objects promoted, then dead: ~1 KiB each, 10,000 alive at a time, 400,000 in all, in one
+  // synchronous stretch (no task runs). Prints the old space's peak use, in MiB.
+  const script = `import v8 from 'node:v8';
+    for (const f of process.argv.slice(1)) v8.setFlagsFromString(f);
+    globalThis.gc();
+    let peak = 0;
+    const ring = new Array(10000).fill(null);
+    for (let i = 0; i < 400000; i++) {
+      ring[i % 10000] = { a: new Array(100).fill(i), i };
+      if (i % 1000 === 0) peak = Math.max(peak, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size);
+    }
+    process.stdout.write(String(peak / 1048576));`;
+  const peak = (...flags: string[]): number => Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, ...flags], { encoding: 'utf8' }));
+  const hgp = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
+  const soft = `--incremental-marking-soft-trigger=${MARKING_TRIGGERS[0]}`;
+  // Measured: 36.5 MiB with the growing factor alone, 25.2 with both triggers, 65 with the soft one
+  // alone (340 with 40,000 objects alive).
+  const plain = peak(hgp);
+  const triggered = peak(hgp, soft, `--incremental-marking-hard-trigger=${MARKING_TRIGGERS[1]}`);
+  assert.ok(triggered < 0.85 * plain, `old space peak ${triggered} MiB with the triggers, ${plain} without`);
+  assert.ok(peak(hgp, soft) > 1.5 * plain, 'the soft trigger alone kept the heap bounded: the hard one may not be needed');
 });
 
 test('holdNewSpace stops the young generation growing, unless its size was chosen at startup', () => {
