@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startOrigin } from './helpers/origin.js';
+import { LAZY_BUILTINS } from '../src/util/builtins.js';
 
 const CLI = 'dist/src/cli/main.js';
 const dir = mkdtempSync(join(tmpdir(), 'headwater-cli-'));
@@ -15,8 +16,8 @@ function cli(...args: string[]) {
 }
 
 /** Start the CLI and resolve once it prints that listener `name` is up, with its URL. */
-function startCli(args: string[]): Promise<{ url: string; proc: ReturnType<typeof spawn>; stderr: () => string }> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(args: string[], nodeArgs: string[] = []): Promise<{ url: string; proc: ReturnType<typeof spawn>; stderr: () => string }> {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`CLI did not start: ${err}`)), 10_000);
@@ -91,6 +92,27 @@ test('run serves a config file, reloads on SIGHUP, refuses a bad reload, drains 
 
   proc.kill('SIGTERM');
   assert.equal(await exited(proc), 0);
+});
+
+test('run on plain HTTP/1.1 loads none of Node\'s TLS, HTTP/2, node:http or crypto modules; a feature that needs one loads it', async (t) => {
+  const a = await startOrigin('a');
+  t.after(() => a.close());
+  // Prints, as the process exits, which of those built-in modules it loaded.
+  const probe = `data:text/javascript,process.on('exit', () => process.stderr.write('LOADED=' + process.moduleLoadList.filter((m) => /^NativeModule (${LAZY_BUILTINS.join('|')})$/.test(m)).map((m) => m.slice(13)).join(',') + '\\n'));`;
+  const loaded = async (extra: string): Promise<string[]> => {
+    const file = join(dir, 'plain.yaml');
+    writeFileSync(file, `listeners:\n  - address: 127.0.0.1:0\nroutes:\n  - upstream: web\nupstreams:\n  web:\n${extra}    servers:\n      - address: ${a.address}\n`);
+    const { url, proc, stderr } = await startCli(['run', '--config', file], ['--import', probe]);
+    t.after(() => proc.kill('SIGKILL'));
+    assert.equal(await (await request(url)).body.text(), 'a');
+    await new Promise((r) => setTimeout(r, 300)); // an active health check's first probe
+    proc.kill('SIGTERM');
+    assert.equal(await exited(proc), 0);
+    return /LOADED=(.*)/.exec(stderr())![1]!.split(',').filter(Boolean).sort();
+  };
+  assert.deepEqual(await loaded(''), []);
+  // The control: an HTTP health check's probe needs node:http.
+  assert.deepEqual(await loaded('    health_check: { type: http, path: /, interval: 100ms }\n'), ['http']);
 });
 
 test('proxy: a one-line proxy with no config file', async (t) => {

@@ -3,12 +3,12 @@
  * matched at load time, so `headwater check` reports a bad file and a reload with one is refused.
  * Paths are resolved against `baseDir` (the config file's directory), as normalize() does.
  */
-import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { childPath, entry, type RawIssue, type RawNode } from './raw.js';
 import { CertificateError, loadCertificate } from '../tls/certificate.js';
+import { tlsModule } from '../util/builtins.js';
 
 const str = (n: RawNode | undefined): string | undefined =>
   n?.kind === 'scalar' && typeof n.value === 'string' && n.value !== '' ? n.value : undefined;
@@ -58,7 +58,7 @@ export function tlsChecks(root: RawNode, baseDir: string): RawIssue[] {
     const ciphers = str(entry(t, 'ciphers')?.value);
     if (ciphers !== undefined) {
       try {
-        tls.createSecureContext({ ciphers });
+        tlsModule().createSecureContext({ ciphers });
       } catch (e) {
         at(t, tpath, 'ciphers', `expected an OpenSSL cipher list, found ${JSON.stringify(ciphers)} (${(e as Error).message})`);
       }
@@ -99,7 +99,7 @@ function caProblem(path: string): string | undefined {
   try {
     const text = readFileSync(path, 'utf8');
     if (!text.includes('-----BEGIN CERTIFICATE-----')) return `${JSON.stringify(path)} holds no PEM certificate`;
-    tls.createSecureContext({ ca: text });
+    tlsModule().createSecureContext({ ca: text });
     return undefined;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { bind, boundPort } from './bind.js';
 import { AcceptBoost } from './accept-boost.js';
 import type { Socket } from 'node:net';
@@ -10,6 +10,7 @@ import { serveUpgrade } from '../proxy/upgrade.js';
 import { channels } from '../observability/events.js';
 import { ProxyGate, gateServer } from './proxy-gate.js';
 import { IdleWait } from '../util/idle-wait.js';
+import { httpModule } from '../util/builtins.js';
 
 /**
  * One HTTP/1.1 listener. It reads the current runtime at the start of each request, so a reload
@@ -29,7 +30,7 @@ export class HttpListener {
 
   constructor(config: ListenerConfig, runtime: () => Runtime) {
     this.config = config;
-    this.#server = http.createServer({
+    this.#server = httpModule().createServer({
       keepAliveTimeout: 60_000,
       headersTimeout: 30_000,
       requestTimeout: 0,

@@ -1,7 +1,8 @@
 import { AcceptBoost } from './accept-boost.js';
-import http from 'node:http';
-import https from 'node:https';
-import http2 from 'node:http2';
+import type http from 'node:http';
+import type https from 'node:https';
+import type http2 from 'node:http2';
+import { http2Module, httpsModule } from '../util/builtins.js';
 import type { Socket } from 'node:net';
 import { bind, boundPort } from './bind.js';
 import type { ListenerConfig } from '../config/types.js';
@@ -66,10 +67,10 @@ export class SecureListener {
       const store = (this.certs = certStoreFor(config, config.tls, opts.certPollMs));
       const tlsOpts = serverTlsOptions(store, contextSettings(config, config.tls));
       const server = config.http2
-        ? http2.createSecureServer({ ...h2, ...tlsOpts })
+        ? http2Module().createSecureServer({ ...h2, ...tlsOpts })
         : opts.engine === 'lean'
           ? new LeanListener(config, runtime, { tls: tlsOpts })
-          : https.createServer({ ...tlsOpts, keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 0, requireHostHeader: false, joinDuplicateHeaders: false });
+          : httpsModule().createServer({ ...tlsOpts, keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 0, requireHostHeader: false, joinDuplicateHeaders: false });
       this.#server = server;
       store.onDefaultChange = () => {
         const pair = store.defaultPair();
@@ -77,7 +78,7 @@ export class SecureListener {
       };
     } else {
       this.certs = undefined;
-      this.#server = http2.createServer(h2);
+      this.#server = http2Module().createServer(h2);
     }
     if (this.#server instanceof LeanListener) return;
     const server = this.#server;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import { tlsModule } from '../util/builtins.js';
 import { isTlsError, tlsConnectOptions } from '../transport/tls-options.js';
 import type { ErrorCode } from '../errors.js';
 import type { PickContext } from '../balancer/types.js';
@@ -84,7 +84,7 @@ export class Dialer implements PickContext {
     // An upstream with `tls`: the dedicated connection is TLS too, verified like pooled ones (HTTP/1.1 by ALPN).
     const secure = tlsConnectOptions(up, host.tlsName);
     const socket = secure
-      ? tls.connect({ ...secure, ALPNProtocols: ['http/1.1'], host: host.hostname, port: host.port })
+      ? tlsModule().connect({ ...secure, ALPNProtocols: ['http/1.1'], host: host.hostname, port: host.port })
       : net.connect({ host: host.hostname, port: host.port, allowHalfOpen: true, noDelay: true });
     this.#socket = socket;
     socket.pause();

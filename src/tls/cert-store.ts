@@ -1,4 +1,5 @@
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tlsModule } from '../util/builtins.js';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { loadCertificate, nameMatches, type LoadedCertificate } from './certificate.js';
 import { channels } from '../observability/events.js';
@@ -94,7 +95,7 @@ export class CertStore {
   }
 
   #entry(loaded: LoadedCertificate, s: ContextSettings, files?: { cert: string; key: string }): Entry {
-    const context = tls.createSecureContext({ cert: loaded.cert, key: loaded.key, minVersion: s.minVersion, ciphers: s.ciphers });
+    const context = tlsModule().createSecureContext({ cert: loaded.cert, key: loaded.key, minVersion: s.minVersion, ciphers: s.ciphers });
     const e: Entry = { names: loaded.names, context, loaded };
     if (files) e.files = files;
     return e;

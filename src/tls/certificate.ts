@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { cryptoModule } from '../util/builtins.js';
 
 /** A certificate and key as read from PEM files, with the host names the certificate is for. */
 export interface LoadedCertificate {
@@ -52,13 +53,13 @@ export function loadCertificate(certPath: string, keyPath: string): LoadedCertif
   const key = readPem(keyPath, 'key');
   let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(cert);
+    x509 = new (cryptoModule().X509Certificate)(cert);
   } catch (e) {
     throw new CertificateError('cert', `${JSON.stringify(certPath)} holds no valid certificate (${(e as Error).message})`);
   }
   let pk;
   try {
-    pk = createPrivateKey(key);
+    pk = cryptoModule().createPrivateKey(key);
   } catch (e) {
     throw new CertificateError('key', `${JSON.stringify(keyPath)} holds no valid private key (${(e as Error).message})`);
   }

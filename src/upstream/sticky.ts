@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { cryptoModule } from '../util/builtins.js';
 import type { StickyConfig } from '../config/types.js';
 import type { PickContext } from '../balancer/types.js';
 import { isAvailable, PICK_PINNED, type Host } from './host.js';
 
 /** The cookie value naming a server: a hash of upstream and address, stable across reloads and restarts. */
 export function stickyToken(host: Host): string {
-  return createHash('sha256').update(host.id).digest('base64url').slice(0, 16);
+  return cryptoModule().createHash('sha256').update(host.id).digest('base64url').slice(0, 16);
 }
 
 /** The value of cookie `name` in a Cookie header, or undefined. */

@@ -1,8 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
-import http2 from 'node:http2';
 import net from 'node:net';
-import tls, { type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
+import { http2Module, httpModule, httpsModule, tlsModule } from '../../util/builtins.js';
 import type { Readable } from 'node:stream';
 import { tlsConnectOptions } from '../../transport/tls-options.js';
 import type { HealthCheckConfig } from '../../config/types.js';
@@ -41,7 +39,7 @@ function probeTcp(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Promi
   const secure = tlsConnectOptions({ tls: hc.tls, protocol: hc.protocol }, host.tlsName);
   return new Promise((resolve) => {
     const sock = secure
-      ? tls.connect({ ...secure, host: host.hostname, port: host.port, timeout: hc.timeout })
+      ? tlsModule().connect({ ...secure, host: host.hostname, port: host.port, timeout: hc.timeout })
       : net.connect({ host: host.hostname, port: host.port, timeout: hc.timeout, signal });
     if (secure) signal.addEventListener('abort', () => sock.destroy(new Error('probe aborted')), { once: true });
     sock.once(secure ? 'secureConnect' : 'connect', () => {
@@ -81,7 +79,7 @@ function probeHttp(host: Host, hc: HealthCheckConfig, signal: AbortSignal): Prom
       }
     } else {
       const opts = { host: host.hostname, port: host.port, method: hc.method, path: hc.path, headers: { ...headers, connection: 'close' }, agent: false, signal };
-      const req = secure ? https.request({ ...opts, ...secure }) : http.request(opts);
+      const req = secure ? httpsModule().request({ ...opts, ...secure }) : httpModule().request(opts);
       cancel = () => req.destroy();
       req.once('error', onError);
       req.once('response', (res) => onResponse(res.statusCode ?? 0, res));
@@ -101,8 +99,8 @@ function probeOverH2(
   onError: (err: Error) => void,
 ): () => void {
   const authority = `${secure ? 'https' : 'http'}://${host.hostname.includes(':') ? `[${host.hostname}]` : host.hostname}:${host.port}`;
-  const session = http2.connect(authority, {
-    createConnection: () => (secure ? tls.connect({ ...secure, host: host.hostname, port: host.port }) : net.connect({ host: host.hostname, port: host.port })),
+  const session = http2Module().connect(authority, {
+    createConnection: () => (secure ? tlsModule().connect({ ...secure, host: host.hostname, port: host.port }) : net.connect({ host: host.hostname, port: host.port })),
   });
   session.on('error', onError);
   const { host: authorityHeader, ...rest } = headers;

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { constants, type ServerHttp2Session } from 'node:http2';
+import type { ServerHttp2Session } from 'node:http2';
+import { http2Module } from '../../util/builtins.js';
 import { channels } from '../../observability/events.js';
 
 /**
@@ -20,7 +21,7 @@ export function guardResets(session: ServerHttp2Session, maxPerSecond: number, n
       if (++count <= maxPerSecond || session.destroyed) return;
       channels.lifecycle.publish({ level: 'warn', msg: 'HTTP/2 client reset too many streams; connection closed', client: session.socket?.remoteAddress, resets: count });
       // GOAWAY first (destroy() alone may cut the socket before the frame leaves), then close.
-      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      session.goaway(http2Module().constants.NGHTTP2_ENHANCE_YOUR_CALM);
       setImmediate(() => session.destroy());
     });
   });

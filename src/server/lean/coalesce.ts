@@ -3,19 +3,19 @@
  * reused buffer a head and the first body bytes are coalesced into, and the corked writev for
  * larger chunks.
  */
-import { STATUS_CODES } from 'node:http';
+import { REASONS } from '../../http1/reasons.js';
 import type { Socket } from 'node:net';
 import { writeDirect } from '../../util/direct-write.js';
 
 const STATUS_LINES: string[] = [];
-for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'unknown'}\r\n`);
+for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${REASONS[s] ?? 'unknown'}\r\n`);
 
 /** The same status lines as bytes, copied into a coalesced write without a string. */
 export const STATUS_BYTES: Buffer[] = STATUS_LINES.map((l) => Buffer.from(l, 'latin1'));
 
 /** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases. */
 export function statusLine(status: number): string {
-  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${REASONS[status] ?? 'unknown'}\r\n`;
 }
 
 /** Head and first body bytes are copied into one buffer up to this size; above, cork + writev. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
 import { AcceptBoost } from '../accept-boost.js';
 import type { ListenerConfig } from '../../config/types.js';
@@ -13,6 +13,7 @@ import { inheritProxiedEnds } from '../../tls/proxied.js';
 import type { LeanRequest } from './request.js';
 import type { LeanResponse } from './response.js';
 import { IdleWait } from '../../util/idle-wait.js';
+import { tlsModule } from '../../util/builtins.js';
 
 /**
  * Socket buffer before write() asks for backpressure. Node's 16 KiB default pauses the other leg
@@ -101,7 +102,7 @@ export class LeanListener {
     };
     const sockOpts = { noDelay: true, allowHalfOpen: true, pauseOnConnect: false, highWaterMark: SOCKET_HWM };
     // TLS: the same connections on decrypted sockets, once the handshake is done (10 s at most).
-    this.#server = opts.tls ? tls.createServer({ ...sockOpts, allowHalfOpen: false, ...opts.tls, handshakeTimeout: 10_000 }, accept) : net.createServer(sockOpts, accept);
+    this.#server = opts.tls ? tlsModule().createServer({ ...sockOpts, allowHalfOpen: false, ...opts.tls, handshakeTimeout: 10_000 }, accept) : net.createServer(sockOpts, accept);
     this.#gate = ProxyGate.for(config);
     // TLS: a PROXY header comes before the handshake, so it is read on the raw connection.
     if (opts.tls) gateServer(this.#server, () => this.#gate, { native: true });
@@ -127,7 +128,7 @@ export class LeanListener {
 
   /** Replace the default certificate of a TLS listener (clients without SNI). */
   setSecureContext(options: tls.SecureContextOptions): void {
-    if (this.#server instanceof tls.Server) this.#server.setSecureContext(options);
+    if ('setSecureContext' in this.#server) (this.#server as tls.Server).setSecureContext(options);
   }
 
   /** Connections open now (tests). */

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { REASONS } from '../../http1/reasons.js';
 import { errorBody } from '../../errors.js';
 import { channels } from '../../observability/events.js';
 
@@ -12,9 +12,9 @@ export function refusal(status: number): string {
   let r = cache.get(status);
   if (r === undefined) {
     const body =
-      status === 400 ? errorBody('HW_ERR_BAD_REQUEST') : status === 505 ? errorBody('HW_ERR_HTTP_VERSION') : `${status} ${STATUS_CODES[status] ?? 'unknown'}\n`;
+      status === 400 ? errorBody('HW_ERR_BAD_REQUEST') : status === 505 ? errorBody('HW_ERR_HTTP_VERSION') : `${status} ${REASONS[status] ?? 'unknown'}\n`;
     r =
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${REASONS[status] ?? 'unknown'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
     cache.set(status, r);
   }

@@ -1,7 +1,6 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import tls from 'node:tls';
+import { cryptoModule, httpsModule, tlsModule } from '../../util/builtins.js';
 import type * as AcmeClient from 'acme-client';
 import { channels } from '../../observability/events.js';
 import { AcmeStorage } from './storage.js';
@@ -234,7 +233,7 @@ export class AcmeManager {
     const pem = readFileSync(file, 'utf8');
     if (extraCas.has(pem)) return;
     extraCas.add(pem);
-    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, ...extraCas], keepAlive: true });
+    acme.axios.defaults.httpsAgent = new (httpsModule().Agent)({ ca: [...tlsModule().rootCertificates, ...extraCas], keepAlive: true });
   }
 }
 
@@ -245,7 +244,7 @@ export class AcmeManager {
 export function coveredUntil(chainPem: string, domains: readonly string[]): number {
   let leaf: X509Certificate;
   try {
-    leaf = new X509Certificate(chainPem);
+    leaf = new (cryptoModule().X509Certificate)(chainPem);
   } catch {
     return 0;
   }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile, rename, open, unlink, stat } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { cryptoModule } from '../../util/builtins.js';
 
 /**
  * What ACME keeps on disk under `storage` (created 0700, keys 0600):
@@ -57,7 +57,7 @@ export class AcmeStorage {
   async lock(name: string, staleMs = 10 * 60_000): Promise<(() => Promise<void>) | undefined> {
     const file = this.#certPath(name, 'order.lock');
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const owner = `${process.pid} ${randomUUID()}`;
+    const owner = `${process.pid} ${cryptoModule().randomUUID()}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fh = await open(file, 'wx', 0o600);
@@ -84,7 +84,7 @@ export class AcmeStorage {
   async #write(rel: string, data: string, mode = 0o600): Promise<void> {
     const file = path.join(this.dir, rel);
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    const tmp = `${file}.${process.pid}.${cryptoModule().randomUUID()}.tmp`;
     await writeFile(tmp, data, { mode });
     await rename(tmp, file);
   }

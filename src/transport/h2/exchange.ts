@@ -1,4 +1,5 @@
-import http2, { constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { http2Module } from '../../util/builtins.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { transportError } from '../lean/wire.js';
 
@@ -53,11 +54,11 @@ export function runExchange(session: ClientHttp2Session, scheme: 'http' | 'https
   let done = false;
   let trailers: string[] | null = null;
   let responded = false;
-  let stream: http2.ClientHttp2Stream;
+  let stream: ClientHttp2Stream;
   const fail = (err: Error) => {
     if (done) return;
     done = true;
-    if (stream !== undefined && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    if (stream !== undefined && !stream.destroyed) stream.close(http2Module().constants.NGHTTP2_CANCEL);
     handler.onError(err);
   };
   try {
@@ -100,15 +101,15 @@ export function runExchange(session: ClientHttp2Session, scheme: 'http' | 'https
 /** Session states in which a new stream never reached the server. */
 const NOT_SENT = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION']);
 
-function streamError(stream: http2.ClientHttp2Stream | undefined, err?: NodeJS.ErrnoException): Error {
-  if (stream?.rstCode === constants.NGHTTP2_REFUSED_STREAM || NOT_SENT.has(err?.code ?? '')) {
+function streamError(stream: ClientHttp2Stream | undefined, err?: NodeJS.ErrnoException): Error {
+  if (stream?.rstCode === http2Module().constants.NGHTTP2_REFUSED_STREAM || NOT_SENT.has(err?.code ?? '')) {
     return transportError(`the upstream server refused the stream${err ? ` (${err.message})` : ''}`, 'ECONNREFUSED');
   }
   if (err?.code && err.code !== 'ERR_HTTP2_STREAM_ERROR') return err;
   return transportError(`the upstream server reset the stream (HTTP/2 error ${stream?.rstCode ?? 'none'})`, 'UND_ERR_SOCKET');
 }
 
-async function pump(stream: http2.ClientHttp2Stream, body: AsyncIterable<Buffer>, over: () => boolean): Promise<void> {
+async function pump(stream: ClientHttp2Stream, body: AsyncIterable<Buffer>, over: () => boolean): Promise<void> {
   for await (const chunk of body) {
     if (over()) return;
     if (!stream.write(chunk)) await new Promise<void>((r) => stream.once('drain', r).once('close', r));

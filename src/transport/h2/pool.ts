@@ -1,6 +1,7 @@
-import http2, { type ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { http2Module, tlsModule } from '../../util/builtins.js';
 import type { UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { transportError } from '../lean/wire.js';
 import { runExchange } from './exchange.js';
@@ -51,9 +52,9 @@ export class H2Pool implements UpstreamDispatcher {
   #connect(): ClientHttp2Session {
     const o = this.#opts;
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-    const s = http2.connect(`${o.tls ? 'https' : 'http'}://${host}:${o.port}`, {
+    const s = http2Module().connect(`${o.tls ? 'https' : 'http'}://${host}:${o.port}`, {
       settings: { enablePush: false },
-      createConnection: () => (o.tls ? tls.connect({ ...o.tls, host: o.host, port: o.port }) : net.connect({ host: o.host, port: o.port, noDelay: true })),
+      createConnection: () => (o.tls ? tlsModule().connect({ ...o.tls, host: o.host, port: o.port }) : net.connect({ host: o.host, port: o.port, noDelay: true })),
     });
     this.#all.add(s);
     const forget = () => {

@@ -1,9 +1,9 @@
 import net from 'node:net';
-import tls from 'node:tls';
 import { parseResponseHead } from '../../http1/response-head.js';
 import { ChunkedDecoder, chunkHeader, CRLF, LAST_CHUNK } from '../../http1/chunked.js';
 import type { UpstreamHandler, UpstreamRequest } from '../../proxy/exchange.js';
 import { writeDirect } from '../../util/direct-write.js';
+import { tlsModule } from '../../util/builtins.js';
 import { ioBegin, ioEnd } from '../../util/io-clock.js';
 import { Deadline } from './deadline.js';
 import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
@@ -96,7 +96,7 @@ export class UpstreamConnection {
     if (opts.tls) {
       // TLS: node hands decrypted bytes over in fresh buffers ('data'); the request waits for the handshake.
       // (A PROXY header goes before the TLS handshake, on the raw socket: not with tls, the config refuses it.)
-      this.socket = tls.connect({ ...opts.tls, host: opts.host, port: opts.port });
+      this.socket = tlsModule().connect({ ...opts.tls, host: opts.host, port: opts.port });
       this.socket.setNoDelay(true);
       this.socket.on('data', (c: Buffer) => this.#onData(c, c.length));
       this.socket.on('secureConnect', () => this.#onConnect());
