@@ -35,11 +35,13 @@ function fakeControl(start: number) {
     afterGc: undefined as (() => void) | undefined,
     stopped: false,
     turns: [] as Array<() => void>,
+    midTurn: undefined as (() => void) | undefined,
     ctl: {
       size: () => c.size,
       grow: (g: boolean) => void c.calls.push(g),
       afterGc: (fn: () => void) => ((c.afterGc = fn), () => void (c.stopped = true)),
       nextTurn: (fn: () => void) => void c.turns.push(fn),
+      midTurn: (fn: (() => void) | undefined) => void (c.midTurn = fn),
     },
     turn: () => c.turns.splice(0).forEach((fn) => fn()),
   };
@@ -79,25 +81,50 @@ test('while growth is allowed capNewSpace also looks every turn, before a GC rep
   assert.equal(c.turns.length, 0, 'at the cap: no more looks until a GC report says it shrank');
 });
 
+test('while growth is allowed capNewSpace also looks within a turn, every few reads', () => {
+  const c = fakeControl(2);
+  const stop = capNewSpace(8, c.ctl, []);
+  assert.ok(c.midTurn, 'growth allowed: a look within turns');
+  c.size = 4;
+  c.midTurn();
+  assert.deepEqual(c.calls, [true]);
+  c.size = 8; // grown to the cap in the middle of a turn
+  c.midTurn();
+  assert.deepEqual(c.calls, [true, false]);
+  assert.equal(c.midTurn, undefined, 'at the cap: no looks within turns');
+  c.size = 2; // shrunk in an idle gap
+  c.afterGc!();
+  assert.ok(c.midTurn);
+  stop!();
+  assert.equal(c.midTurn, undefined, 'stopped: no looks within turns');
+});
+
 test('capNewSpace leaves a --max-semi-space-size given at startup alone', () => {
-  const ctl = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {} };
+  const ctl = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {}, midTurn: () => {} };
   assert.equal(capNewSpace(8, ctl, ['--max-semi-space-size=16']), undefined);
   assert.equal(capNewSpace(8, ctl, ['--inspect', '--max_semi_space_size=2']), undefined);
 });
 
-/** The young generation's largest size in a child allocating 300 MB with a live window of ~256 KB. */
-function peakNewSpace(cap: boolean): number {
+/**
+ * The young generation's largest size in a child allocating 300 MB with a live window of ~256 KB
+ * (~1.3 MB with `turn`): in turns of `turn` allocations, with a read callback (ioBegin/ioEnd) every
+ * 64 allocations when `reads`.
+ */
+function peakNewSpace(cap: boolean, turn = 16384, reads = false): number {
   const mod = new URL('./gc-tuning.js', import.meta.url).href;
+  const clock = new URL('../util/io-clock.js', import.meta.url).href;
   const script = `
     import v8 from 'node:v8';
     import { capNewSpace } from ${JSON.stringify(mod)};
+    import { ioBegin, ioEnd } from ${JSON.stringify(clock)};
     ${cap ? 'capNewSpace();' : ''}
-    const ring = new Array(16384);
+    const ring = new Array(${turn});
     let peak = 0;
-    // Turns of 16,384 allocations: long enough that V8 grew the young generation twice between a
-    // GC and its report (to 8 MiB) before capNewSpace also looked every turn.
-    for (let round = 0; round < 300; round++) {
-      for (let i = 0; i < 16384; i++) ring[i] = { a: i, b: [i, i + 1], s: 'x' + i };
+    for (let round = 0; round < ${Math.round((300 * 16384) / turn)}; round++) {
+      for (let i = 0; i < ${turn}; i++) {
+        ring[i] = { a: i, b: [i, i + 1], s: 'x' + i };
+        ${reads ? 'if (i % 64 === 0) { ioBegin(); ioEnd(); }' : ''}
+      }
       peak = Math.max(peak, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);
       await new Promise((r) => setImmediate(r));
     }
@@ -108,8 +135,15 @@ function peakNewSpace(cap: boolean): number {
 test('with capNewSpace a busy process keeps a 4 MiB young generation; without, V8 grows it past that', () => {
   const MiB = 1024 * 1024;
   assert.ok(peakNewSpace(false) > NEW_SPACE_CAP, 'V8 did not grow the young generation: the test proves nothing');
+  // Turns of 16,384 allocations: long enough that V8 grew the young generation twice between a
+  // GC and its report (to 8 MiB) before capNewSpace also looked every turn.
   const capped = peakNewSpace(true);
   assert.ok(capped <= NEW_SPACE_CAP, `young generation reached ${capped / MiB} MiB`);
+  // Turns of 131,072 (as 500 connections ready at once): grown twice within one turn, unless it
+  // also looks between reads.
+  assert.ok(peakNewSpace(true, 131072) > NEW_SPACE_CAP, 'one look per turn kept the cap: the next assertion proves nothing');
+  const withReads = peakNewSpace(true, 131072, true);
+  assert.ok(withReads <= NEW_SPACE_CAP, `young generation reached ${withReads / MiB} MiB in long turns with reads`);
 });
 
 test('with the growth of the old generation capped, promoted garbage is collected sooner (a real V8)', () => {
@@ -164,7 +198,7 @@ test('holdNewSpace stops the young generation growing, unless its size was chose
   assert.equal(holdNewSpace(ctl, ['--semi-space-growth-factor=4']), false);
   assert.deepEqual(calls, [false]);
   // capNewSpace leaves a chosen growth factor alone too.
-  const untouched = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {} };
+  const untouched = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {}, midTurn: () => {} };
   assert.equal(capNewSpace(8, untouched, ['--semi_space_growth_factor=1']), undefined);
 });
 

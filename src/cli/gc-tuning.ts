@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { everyFewReads } from '../util/io-clock.js';
 
 /**
  * V8 settings for a proxy's heap: many small objects per request, all dead within a millisecond.
@@ -75,6 +76,8 @@ export interface NewSpaceControl {
   afterGc(fn: () => void): () => void;
   /** Calls `fn` on the event loop's next turn (without keeping the process alive). */
   nextTurn(fn: () => void): void;
+  /** Calls `fn` every few read callbacks within a turn, until called with undefined. */
+  midTurn(fn: (() => void) | undefined): void;
 }
 
 const v8Control: NewSpaceControl = {
@@ -86,6 +89,7 @@ const v8Control: NewSpaceControl = {
     return () => obs.disconnect();
   },
   nextTurn: (fn) => void setImmediate(fn).unref(),
+  midTurn: everyFewReads,
 };
 
 /**
@@ -99,11 +103,12 @@ const v8Control: NewSpaceControl = {
  * off (13 B and 64 KiB, c=10 and c=50) for no CPU time per request that alternating runs of
  * 300,000 requests could separate (callgrind: the same instructions, +2.4% estimated cycles, from
  * the cache misses of twice the scavenges). Its checks come two event-loop turns after a GC
- * (through a PerformanceObserver), and on every turn while growth is allowed: with the reports
- * alone, a young generation that V8 had shrunk in an idle gap grew twice before the report came
- * when 500 connections came back (6-7 MiB in the bench). A second growth within one turn still
- * passes the cap: call it once the process is serving, not during the long synchronous stretches
- * of startup. A --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
+ * (through a PerformanceObserver), on every turn while growth is allowed, and within a turn every
+ * 128 read callbacks of the lean engine (util/io-clock.ts): with the reports alone, a young
+ * generation that V8 had shrunk in an idle gap grew twice before the report came when 500
+ * connections came back (6-7 MiB in the bench), and with a look per turn still to 5-7 MiB, since
+ * one turn then ran ~1,000 reads. Growth within a stretch without reads still passes the cap: call
+ * it once the process is serving, not during the long synchronous stretches of startup. A --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
  * or node's own arguments) is the user's choice: then it returns undefined and changes nothing.
  * Otherwise returns a function that stops it.
  */
@@ -115,7 +120,10 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
   const check = (): void => {
     if (stopped) return;
     const allowed = ctl.size() < cap;
-    if (allowed !== growing) ctl.grow((growing = allowed));
+    if (allowed !== growing) {
+      ctl.grow((growing = allowed));
+      ctl.midTurn(allowed ? check : undefined);
+    }
     // While growth is allowed, look again every turn as well: under load (500 connections, where
     // most young objects survive a scavenge) V8 grew it twice before the GC report came.
     if (allowed && !polling) {
@@ -131,6 +139,7 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
   const stop = ctl.afterGc(check);
   return () => {
     stopped = true;
+    ctl.midTurn(undefined);
     stop();
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { ioBegin, ioEnd, ioNow } from './io-clock.js';
+import { everyFewReads, ioBegin, ioEnd, ioNow, READS_PER_HOOK } from './io-clock.js';
 
 /** Waits until performance.now() has moved past `t`. */
 function after(t: number): void {
@@ -25,4 +25,22 @@ test('ioNow: one reading per read callback, the clock itself outside one', () =>
   const next = ioNow();
   assert.ok(next > first, 'the next callback takes a new reading');
   ioEnd();
+});
+
+test('everyFewReads: a hook called every READS_PER_HOOK read callbacks, until cleared', () => {
+  let calls = 0;
+  everyFewReads(() => calls++);
+  const read = () => {
+    ioBegin();
+    ioEnd();
+  };
+  for (let i = 0; i < READS_PER_HOOK - 1; i++) read();
+  assert.equal(calls, 0);
+  read();
+  assert.equal(calls, 1);
+  for (let i = 0; i < 2 * READS_PER_HOOK; i++) read();
+  assert.equal(calls, 3);
+  everyFewReads(undefined);
+  for (let i = 0; i < 2 * READS_PER_HOOK; i++) read();
+  assert.equal(calls, 3);
 });

@@ -27,4 +27,23 @@ export function ioBegin(): void {
 /** The read callback is over: the clock itself again (ioBegin drops the shared reading). */
 export function ioEnd(): void {
   inIo = false;
+  if (readHook !== undefined && ++reads >= READS_PER_HOOK) {
+    reads = 0;
+    readHook();
+  }
+}
+
+/**
+ * Read callbacks between two calls of the hook {@link everyFewReads} sets. One event-loop turn can
+ * run a thousand of them (500 connections ready at once), too long for work that must not wait
+ * for the turn's end; a check every 128 costs less than 0.01 us per read.
+ */
+export const READS_PER_HOOK = 128;
+let readHook: (() => void) | undefined;
+let reads = 0;
+
+/** Calls `fn` every {@link READS_PER_HOOK} read callbacks of the lean engine's sockets, until called with undefined. */
+export function everyFewReads(fn: (() => void) | undefined): void {
+  readHook = fn;
+  reads = 0;
 }
