@@ -48,7 +48,7 @@ function fakeControl(start: number) {
   return c;
 }
 
-test('capNewSpace lets the young generation grow while under the cap and stops it there', () => {
+test('capNewSpace lets the young generation grow while doubling stays within the cap, and stops it there', () => {
   const c = fakeControl(2);
   const stop = capNewSpace(8, c.ctl, []);
   assert.deepEqual(c.calls, [true]);
@@ -60,11 +60,15 @@ test('capNewSpace lets the young generation grow while under the cap and stops i
   c.size = 2; // V8 shrank it (an idle period): growth is allowed again
   c.afterGc!();
   assert.deepEqual(c.calls, [true, false, true]);
+  c.size = 6; // V8 shrinks to any multiple of a page: doubling 6 would pass the cap
+  c.afterGc!();
+  assert.deepEqual(c.calls, [true, false, true, false]);
   stop!();
   assert.equal(c.stopped, true);
-  c.size = 8;
+  c.size = 2;
   c.turn(); // nothing after stop
-  assert.deepEqual(c.calls, [true, false, true]);
+  c.afterGc!();
+  assert.deepEqual(c.calls, [true, false, true, false]);
 });
 
 test('while growth is allowed capNewSpace also looks every turn, before a GC report comes', () => {

@@ -68,7 +68,7 @@ export const NEW_SPACE_CAP = 4 * 1024 * 1024;
 
 /** What capNewSpace reads and sets (injected in tests). */
 export interface NewSpaceControl {
-  /** The young generation's current size (both semi-spaces), in bytes. */
+  /** The young generation's current capacity (both semi-spaces), in bytes. */
   size(): number;
   /** Lets it double at its next growth (true) or keeps it as it is (false). */
   grow(allowed: boolean): void;
@@ -81,7 +81,12 @@ export interface NewSpaceControl {
 }
 
 const v8Control: NewSpaceControl = {
-  size: () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0,
+  // Twice the to-space's capacity (what it holds and has free): its committed size counts only the
+  // to-space until the first scavenge commits the from-space.
+  size: () => {
+    const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+    return s === undefined ? 0 : 2 * (s.space_used_size + s.space_available_size);
+  },
   grow: (allowed) => v8.setFlagsFromString(`--semi-space-growth-factor=${allowed ? 2 : 1}`),
   afterGc: (fn) => {
     const obs = new PerformanceObserver(fn);
@@ -96,19 +101,20 @@ const v8Control: NewSpaceControl = {
  * Keeps V8's young generation at or under `cap` bytes. Under load V8 doubles it, one semi-space at
  * a time, up to 2 x 16 MiB: that young generation alone was a third of the RSS. Its maximum is a
  * startup flag (--max-semi-space-size), but the growth factor is read at each growth: after every
- * GC, growth is allowed while the young generation is under the cap and stopped once it reaches it
- * (V8's sizes are powers of two, so it lands on the cap). At 13 B c=50: 8 MiB took 16 MiB off the
- * RSS (88 -> 72 MiB) for about 2% more CPU (3.4x the scavenges, in --trace-gc; callgrind +1.6%); 2
- * MiB, V8's starting size, cost +9% instructions. 4 MiB, the cap now, takes another 1.5-6.5 MiB
- * off (13 B and 64 KiB, c=10 and c=50) for no CPU time per request that alternating runs of
- * 300,000 requests could separate (callgrind: the same instructions, +2.4% estimated cycles, from
- * the cache misses of twice the scavenges). Its checks come two event-loop turns after a GC
- * (through a PerformanceObserver), on every turn while growth is allowed, and within a turn every
- * 128 read callbacks of the lean engine (util/io-clock.ts): with the reports alone, a young
- * generation that V8 had shrunk in an idle gap grew twice before the report came when 500
- * connections came back (6-7 MiB in the bench), and with a look per turn still to 5-7 MiB, since
- * one turn then ran ~1,000 reads. Growth within a stretch without reads still passes the cap: call
- * it once the process is serving, not during the long synchronous stretches of startup. A --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
+ * GC, growth is allowed while doubling the young generation keeps it within the cap, and stopped
+ * otherwise. At 13 B c=50: 8 MiB took 16 MiB off the RSS (88 -> 72 MiB) for about 2% more CPU
+ * (3.4x the scavenges, in --trace-gc; callgrind +1.6%); 2 MiB, V8's starting size, cost +9%
+ * instructions. 4 MiB, the cap now, takes another 1.5-6.5 MiB off (13 B and 64 KiB, c=10 and
+ * c=50) for no CPU time per request that alternating runs of 300,000 requests could separate
+ * (callgrind: the same instructions, +2.4% estimated cycles, from the cache misses of twice the
+ * scavenges). Its checks come two event-loop turns after a GC (through a PerformanceObserver), on
+ * every turn while growth is allowed, and within a turn every 128 read callbacks of the lean engine
+ * (util/io-clock.ts): one turn can allocate enough for two growths (a test's long turns; 500
+ * connections ready at once run ~1,000 reads). With the reports alone, a young generation that V8
+ * had shrunk in an idle gap grew twice before the report came when 500 connections came back (6-7
+ * MiB in the bench). Growth within a stretch without reads still passes the cap: call it once the
+ * process is serving, not during the long synchronous stretches of startup. A
+ * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
  * or node's own arguments) is the user's choice: then it returns undefined and changes nothing.
  * Otherwise returns a function that stops it.
  */
@@ -119,7 +125,11 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
   let polling = false;
   const check = (): void => {
     if (stopped) return;
-    const allowed = ctl.size() < cap;
+    // V8 doubles it at each growth, and shrinks it in idle gaps to any multiple of its 256 KiB
+    // pages: growth is allowed only where doubling stays within the cap (from 2 x 1.75 MiB it went
+    // to 2 x 3.5). A young generation left between half the cap and the cap stays there until V8
+    // shrinks it again.
+    const allowed = 2 * ctl.size() <= cap;
     if (allowed !== growing) {
       ctl.grow((growing = allowed));
       ctl.midTurn(allowed ? check : undefined);
