@@ -32,14 +32,15 @@ function fakeControl(start: number) {
   const c = {
     size: start,
     calls: [] as boolean[],
-    afterGc: undefined as (() => void) | undefined,
+    /** The periodic look (SHRINK_LOOK_MS). */
+    every: undefined as (() => void) | undefined,
     stopped: false,
     turns: [] as Array<() => void>,
     midTurn: undefined as (() => void) | undefined,
     ctl: {
       size: () => c.size,
       grow: (g: boolean) => void c.calls.push(g),
-      afterGc: (fn: () => void) => ((c.afterGc = fn), () => void (c.stopped = true)),
+      every: (fn: () => void) => ((c.every = fn), () => void (c.stopped = true)),
       nextTurn: (fn: () => void) => void c.turns.push(fn),
       midTurn: (fn: (() => void) | undefined) => void (c.midTurn = fn),
     },
@@ -54,35 +55,35 @@ test('capNewSpace lets the young generation grow while doubling stays within the
   assert.deepEqual(c.calls, [true]);
   for (const s of [2, 4, 4, 8, 8, 8]) {
     c.size = s;
-    c.afterGc!();
+    c.every!();
   }
   assert.deepEqual(c.calls, [true, false]);
   c.size = 2; // V8 shrank it (an idle period): growth is allowed again
-  c.afterGc!();
+  c.every!();
   assert.deepEqual(c.calls, [true, false, true]);
   c.size = 6; // V8 shrinks to any multiple of a page: doubling 6 would pass the cap
-  c.afterGc!();
+  c.every!();
   assert.deepEqual(c.calls, [true, false, true, false]);
   stop!();
   assert.equal(c.stopped, true);
   c.size = 2;
   c.turn(); // nothing after stop
-  c.afterGc!();
+  c.every!();
   assert.deepEqual(c.calls, [true, false, true, false]);
 });
 
-test('while growth is allowed capNewSpace also looks every turn, before a GC report comes', () => {
+test('while growth is allowed capNewSpace also looks every turn, before the periodic look', () => {
   const c = fakeControl(2);
   capNewSpace(8, c.ctl, []);
   assert.equal(c.turns.length, 1);
-  c.afterGc!(); // a GC report meanwhile: still one look per turn
+  c.every!(); // a periodic look meanwhile: still one look per turn
   assert.equal(c.turns.length, 1);
   c.turn();
   assert.equal(c.turns.length, 1, 'still under the cap: looks again next turn');
-  c.size = 8; // grown to the cap within a turn, no GC report yet
+  c.size = 8; // grown to the cap within a turn, before the periodic look
   c.turn();
   assert.deepEqual(c.calls, [true, false]);
-  assert.equal(c.turns.length, 0, 'at the cap: no more looks until a GC report says it shrank');
+  assert.equal(c.turns.length, 0, 'at the cap: no more looks each turn, only the periodic one (which sees a shrink)');
 });
 
 test('while growth is allowed capNewSpace also looks within a turn, every few reads', () => {
@@ -97,14 +98,14 @@ test('while growth is allowed capNewSpace also looks within a turn, every few re
   assert.deepEqual(c.calls, [true, false]);
   assert.equal(c.midTurn, undefined, 'at the cap: no looks within turns');
   c.size = 2; // shrunk in an idle gap
-  c.afterGc!();
+  c.every!();
   assert.ok(c.midTurn);
   stop!();
   assert.equal(c.midTurn, undefined, 'stopped: no looks within turns');
 });
 
 test('capNewSpace leaves a --max-semi-space-size given at startup alone', () => {
-  const ctl = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {}, midTurn: () => {} };
+  const ctl = { size: () => 0, grow: () => assert.fail('changed a startup choice'), every: () => () => {}, nextTurn: () => {}, midTurn: () => {} };
   assert.equal(capNewSpace(8, ctl, ['--max-semi-space-size=16']), undefined);
   assert.equal(capNewSpace(8, ctl, ['--inspect', '--max_semi_space_size=2']), undefined);
 });
@@ -202,7 +203,7 @@ test('holdNewSpace stops the young generation growing, unless its size was chose
   assert.equal(holdNewSpace(ctl, ['--semi-space-growth-factor=4']), false);
   assert.deepEqual(calls, [false]);
   // capNewSpace leaves a chosen growth factor alone too.
-  const untouched = { size: () => 0, grow: () => assert.fail('changed a startup choice'), afterGc: () => () => {}, nextTurn: () => {}, midTurn: () => {} };
+  const untouched = { size: () => 0, grow: () => assert.fail('changed a startup choice'), every: () => () => {}, nextTurn: () => {}, midTurn: () => {} };
   assert.equal(capNewSpace(8, untouched, ['--semi_space_growth_factor=1']), undefined);
 });
 

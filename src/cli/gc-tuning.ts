@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { everyFewReads } from '../util/io-clock.js';
 
@@ -66,14 +65,23 @@ function userSet(argv: readonly string[], name: string): boolean {
 /** The young generation's cap: two semi-spaces of 2 MiB (V8's own maximum on 64-bit is 2 x 16 MiB). */
 export const NEW_SPACE_CAP = 4 * 1024 * 1024;
 
+/**
+ * How often capNewSpace looks whether V8 shrank the young generation (in an idle gap), so that it
+ * may grow back to the cap. Not after each GC: a PerformanceObserver of 'gc' entries makes node
+ * queue an entry and an immediate for every scavenge (~100/s at 13 B c=10). With one observing,
+ * the p99 at 13 B c=10 was 0.9-1.2 ms against 0.5-0.7 ms without (c=50: 2.9-3.6 against 2.2-3.3
+ * ms), in alternating runs of fresh processes; even an observer whose callback did nothing.
+ */
+export const SHRINK_LOOK_MS = 500;
+
 /** What capNewSpace reads and sets (injected in tests). */
 export interface NewSpaceControl {
   /** The young generation's current capacity (both semi-spaces), in bytes. */
   size(): number;
   /** Lets it double at its next growth (true) or keeps it as it is (false). */
   grow(allowed: boolean): void;
-  /** Calls `fn` after each garbage collection; returns a function that stops it. */
-  afterGc(fn: () => void): () => void;
+  /** Calls `fn` every SHRINK_LOOK_MS (without keeping the process alive); returns a function that stops it. */
+  every(fn: () => void): () => void;
   /** Calls `fn` on the event loop's next turn (without keeping the process alive). */
   nextTurn(fn: () => void): void;
   /** Calls `fn` every few read callbacks within a turn, until called with undefined. */
@@ -88,10 +96,9 @@ const v8Control: NewSpaceControl = {
     return s === undefined ? 0 : 2 * (s.space_used_size + s.space_available_size);
   },
   grow: (allowed) => v8.setFlagsFromString(`--semi-space-growth-factor=${allowed ? 2 : 1}`),
-  afterGc: (fn) => {
-    const obs = new PerformanceObserver(fn);
-    obs.observe({ entryTypes: ['gc'] });
-    return () => obs.disconnect();
+  every: (fn) => {
+    const t = setInterval(fn, SHRINK_LOOK_MS).unref();
+    return () => clearInterval(t);
   },
   nextTurn: (fn) => void setImmediate(fn).unref(),
   midTurn: everyFewReads,
@@ -100,19 +107,18 @@ const v8Control: NewSpaceControl = {
 /**
  * Keeps V8's young generation at or under `cap` bytes. Under load V8 doubles it, one semi-space at
  * a time, up to 2 x 16 MiB: that young generation alone was a third of the RSS. Its maximum is a
- * startup flag (--max-semi-space-size), but the growth factor is read at each growth: after every
- * GC, growth is allowed while doubling the young generation keeps it within the cap, and stopped
- * otherwise. At 13 B c=50: 8 MiB took 16 MiB off the RSS (88 -> 72 MiB) for about 2% more CPU
+ * startup flag (--max-semi-space-size), but the growth factor is read at each growth: growth is
+ * allowed while doubling the young generation keeps it within the cap, and stopped otherwise. At 13 B c=50: 8 MiB took 16 MiB off the RSS (88 -> 72 MiB) for about 2% more CPU
  * (3.4x the scavenges, in --trace-gc; callgrind +1.6%); 2 MiB, V8's starting size, cost +9%
  * instructions. 4 MiB, the cap now, takes another 1.5-6.5 MiB off (13 B and 64 KiB, c=10 and
  * c=50) for no CPU time per request that alternating runs of 300,000 requests could separate
  * (callgrind: the same instructions, +2.4% estimated cycles, from the cache misses of twice the
- * scavenges). Its checks come two event-loop turns after a GC (through a PerformanceObserver), on
- * every turn while growth is allowed, and within a turn every 128 read callbacks of the lean engine
+ * scavenges). It looks every SHRINK_LOOK_MS whether V8 shrank it (see there), on every turn while
+ * growth is allowed, and within a turn every 128 read callbacks of the lean engine
  * (util/io-clock.ts): one turn can allocate enough for two growths (a test's long turns; 500
- * connections ready at once run ~1,000 reads). With the reports alone, a young generation that V8
- * had shrunk in an idle gap grew twice before the report came when 500 connections came back (6-7
- * MiB in the bench). Growth within a stretch without reads still passes the cap: call it once the
+ * connections ready at once run ~1,000 reads). With a look after each GC alone (as it once did), a
+ * young generation that V8 had shrunk in an idle gap grew twice before the look when 500
+ * connections came back (6-7 MiB in the bench). Growth within a stretch without reads still passes the cap: call it once the
  * process is serving, not during the long synchronous stretches of startup. A
  * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
  * or node's own arguments) is the user's choice: then it returns undefined and changes nothing.
@@ -135,7 +141,7 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
       ctl.midTurn(allowed ? check : undefined);
     }
     // While growth is allowed, look again every turn as well: under load (500 connections, where
-    // most young objects survive a scavenge) V8 grew it twice before the GC report came.
+    // most young objects survive a scavenge) V8 grew it twice before a look after the GC came.
     if (allowed && !polling) {
       polling = true;
       ctl.nextTurn(poll);
@@ -146,7 +152,7 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
     check();
   };
   check();
-  const stop = ctl.afterGc(check);
+  const stop = ctl.every(check);
   return () => {
     stopped = true;
     ctl.midTurn(undefined);
