@@ -105,6 +105,31 @@ test('writeCopying: head, chunk and tail in one call, in order, with what the ke
   assert.ok(drains >= 1, "'drain' after the pending writes completed");
 });
 
+/** The process's write system calls so far (/proc/self/io syscw: write, writev and the like), or undefined off Linux. */
+function writeCalls(): number | undefined {
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'latin1'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+test('writeCopying taken whole is one system call, with or without a head or tail', async (t) => {
+  if (writeCalls() === undefined) return t.skip('no /proc/self/io here');
+  const { a, b } = await pair(t);
+  b.resume();
+  const head = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 4096\r\n\r\n');
+  const body = Buffer.alloc(4096, 7);
+  const crlf = Buffer.from('\r\n');
+  for (const [h, tl] of [[head, null], [null, crlf], [head, crlf], [null, null], [Buffer.alloc(0), Buffer.alloc(0)]] as const) {
+    const before = writeCalls()!;
+    assert.equal(writeCopying(a, h, body, tl), true);
+    // libuv's write loop went on to an empty last part with write(fd, NULL, 0): two calls.
+    assert.equal(writeCalls()! - before, 1, `head ${h?.length ?? 'none'}, tail ${tl?.length ?? 'none'}`);
+  }
+});
+
 test('direct writes step aside while the stream has bytes queued or is corked', async (t) => {
   const { a, b } = await pair(t);
   a.cork();

@@ -110,8 +110,12 @@ export function writeCopying(sock: Socket, head: Uint8Array | null, chunk: Uint8
   const s = sock as DirectSocket;
   const h = directHandle(s);
   if (h === undefined || h.fd < 0) return undefined;
-  const parts = head === null && tail === null ? null : [head ?? EMPTY, chunk, tail ?? EMPTY];
-  const total = chunk.length + (parts === null ? 0 : parts[0]!.length + parts[2]!.length);
+  // No empty parts: after a writev, libuv's write loop goes on to a part it has not passed, and an
+  // empty one left last cost one more system call (write(fd, NULL, 0)) per response.
+  if (head !== null && head.length === 0) head = null;
+  if (tail !== null && tail.length === 0) tail = null;
+  const parts = head === null ? (tail === null ? null : [chunk, tail]) : tail === null ? [head, chunk] : [head, chunk, tail];
+  const total = chunk.length + (head === null ? 0 : head.length) + (tail === null ? 0 : tail.length);
   let n = 0;
   // The kernel takes what it can now (libuv's own try-write, which node does not expose), unless
   // a direct write is still waiting: these bytes must queue behind it.
@@ -148,8 +152,6 @@ function dispatch(s: DirectSocket, h: StreamHandle, data: Uint8Array | string): 
   const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
   return settle(s, req, err, data);
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** The socket's TCP handle when a direct write may go on it now: nothing of node's queued, not ending. */
 function directHandle(s: DirectSocket): StreamHandle | undefined {
