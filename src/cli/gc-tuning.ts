@@ -69,7 +69,7 @@ export const NEW_SPACE_CAP = 4 * 1024 * 1024;
  * How often capNewSpace looks whether V8 shrank the young generation (in an idle gap), so that it
  * may grow back to the cap. Not after each GC: a PerformanceObserver of 'gc' entries makes node
  * queue an entry and an immediate for every scavenge (~100/s at 13 B c=10). With one observing,
- * the p99 at 13 B c=10 was 0.9-1.2 ms against 0.5-0.7 ms without (c=50: 2.9-3.6 against 2.2-3.3
+ * the p99 at 13 B c=10 was 0.9-1.2 ms against 0.5-0.7 ms without (c=50: 2.1-3.6 against 1.7-3.3
  * ms), in alternating runs of fresh processes; even an observer whose callback did nothing.
  */
 export const SHRINK_LOOK_MS = 500;
