@@ -108,7 +108,8 @@ const v8Control: NewSpaceControl = {
  * Keeps V8's young generation at or under `cap` bytes. Under load V8 doubles it, one semi-space at
  * a time, up to 2 x 16 MiB: that young generation alone was a third of the RSS. Its maximum is a
  * startup flag (--max-semi-space-size), but the growth factor is read at each growth: growth is
- * allowed while doubling the young generation keeps it within the cap, and stopped otherwise. At 13 B c=50: 8 MiB took 16 MiB off the RSS (88 -> 72 MiB) for about 2% more CPU
+ * allowed while doubling the young generation keeps it within the cap, and stopped otherwise. At
+ * 13 B c=50: 8 MiB took 16 MiB off the RSS (88 -> 72 MiB) for about 2% more CPU
  * (3.4x the scavenges, in --trace-gc; callgrind +1.6%); 2 MiB, V8's starting size, cost +9%
  * instructions. 4 MiB, the cap now, takes another 1.5-6.5 MiB off (13 B and 64 KiB, c=10 and
  * c=50) for no CPU time per request that alternating runs of 300,000 requests could separate
@@ -118,8 +119,9 @@ const v8Control: NewSpaceControl = {
  * (util/io-clock.ts): one turn can allocate enough for two growths (a test's long turns; 500
  * connections ready at once run ~1,000 reads). With a look after each GC alone (as it once did), a
  * young generation that V8 had shrunk in an idle gap grew twice before the look when 500
- * connections came back (6-7 MiB in the bench). Growth within a stretch without reads still passes the cap: call it once the
- * process is serving, not during the long synchronous stretches of startup. A
+ * connections came back (6-7 MiB in the bench). Growth within a stretch without reads still
+ * passes the cap: call it once the process is serving, not during the long synchronous stretches
+ * of startup. A
  * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
  * or node's own arguments) is the user's choice: then it returns undefined and changes nothing.
  * Otherwise returns a function that stops it.
@@ -141,7 +143,7 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
       ctl.midTurn(allowed ? check : undefined);
     }
     // While growth is allowed, look again every turn as well: under load (500 connections, where
-    // most young objects survive a scavenge) V8 grew it twice before a look after the GC came.
+    // most young objects survive a scavenge) V8 grew it twice between two looks after GCs.
     if (allowed && !polling) {
       polling = true;
       ctl.nextTurn(poll);
