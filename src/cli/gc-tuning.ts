@@ -121,8 +121,8 @@ const v8Control: NewSpaceControl = {
  * young generation that V8 had shrunk in an idle gap grew twice before the look when 500
  * connections came back (6-7 MiB in the bench). Growth within a stretch without reads still
  * passes the cap: call it once the process is serving, not during the long synchronous stretches
- * of startup. A
- * --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
+ * of startup. Once at the cap (reached within seconds even at one connection), only the periodic
+ * look runs. A --max-semi-space-size or --semi-space-growth-factor given at startup (NODE_OPTIONS
  * or node's own arguments) is the user's choice: then it returns undefined and changes nothing.
  * Otherwise returns a function that stops it.
  */
