@@ -140,8 +140,8 @@ function peakNewSpace(cap: boolean, turn = 16384, reads = false): number {
 test('with capNewSpace a busy process keeps a 4 MiB young generation; without, V8 grows it past that', () => {
   const MiB = 1024 * 1024;
   assert.ok(peakNewSpace(false) > NEW_SPACE_CAP, 'V8 did not grow the young generation: the test proves nothing');
-  // Turns of 16,384 allocations: long enough that V8 grew the young generation twice between a
-  // GC and its report (to 8 MiB) before capNewSpace also looked every turn.
+  // Turns of 16,384 allocations: long enough that V8 grew the young generation twice (to 8 MiB)
+  // between two looks made only at GCs; the look every turn keeps it at the cap.
   const capped = peakNewSpace(true);
   assert.ok(capped <= NEW_SPACE_CAP, `young generation reached ${capped / MiB} MiB`);
   // Turns of 131,072 (as 500 connections ready at once): grown twice within one turn, unless it

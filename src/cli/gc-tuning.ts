@@ -143,7 +143,7 @@ export function capNewSpace(cap = NEW_SPACE_CAP, ctl: NewSpaceControl = v8Contro
       ctl.midTurn(allowed ? check : undefined);
     }
     // While growth is allowed, look again every turn as well: under load (500 connections, where
-    // most young objects survive a scavenge) V8 grew it twice between two looks after GCs.
+    // most young objects survive a scavenge) V8 grew it twice between two looks made only at GCs.
     if (allowed && !polling) {
       polling = true;
       ctl.nextTurn(poll);

@@ -1,7 +1,8 @@
 /**
  * Reason phrases of the status codes, as the lean engine writes them in status lines and error
  * bodies: the same table as node:http (so both engines answer alike; reasons.test.ts compares
- * them), kept here so that the lean engine does not load node:http (see util/builtins.ts).
+ * them), kept here so that the lean engine does not load node:http (see util/builtins.ts). Also
+ * the status line made of them, and the whole closing response the raw-socket refusals send.
  */
 export const REASONS: Readonly<Record<number, string>> = {
   100: 'Continue', 101: 'Switching Protocols', 102: 'Processing', 103: 'Early Hints', 200: 'OK',
@@ -23,3 +24,16 @@ export const REASONS: Readonly<Record<number, string>> = {
   508: 'Loop Detected', 509: 'Bandwidth Limit Exceeded', 510: 'Not Extended',
   511: 'Network Authentication Required',
 };
+
+const STATUS_LINES: string[] = [];
+for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${REASONS[s] ?? 'unknown'}\r\n`);
+
+/** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases ('unknown' for a code without one). */
+export function statusLine(status: number): string {
+  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${REASONS[status] ?? 'unknown'}\r\n`;
+}
+
+/** A whole plain-text response that closes the connection: the gateway's refusals on a raw socket. */
+export function closingResponse(status: number, body: string): string {
+  return `${statusLine(status)}content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}

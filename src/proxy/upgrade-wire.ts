@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { REASONS } from '../http1/reasons.js';
+import { closingResponse } from '../http1/reasons.js';
 import { ERROR_CATALOGUE, errorBody, type ErrorCode } from '../errors.js';
 import type { ResponseHead } from '../http1/response-head.js';
 import { ChunkedDecoder } from '../http1/chunked.js';
@@ -10,11 +10,7 @@ export function refuseRaw(socket: Socket, code: ErrorCode): number {
   const status = ERROR_CATALOGUE[code].status;
   const body = errorBody(code);
   if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      'latin1',
-    );
+    socket.end(closingResponse(status, body), 'latin1');
   }
   linger(socket);
   return status;

@@ -1,22 +1,14 @@
 /**
- * How a lean response's bytes are put together: status lines (as strings and as bytes), the one
+ * How a lean response's bytes are put together: status lines as bytes, the one
  * reused buffer a head and the first body bytes are coalesced into, and the corked writev for
  * larger chunks.
  */
-import { REASONS } from '../../http1/reasons.js';
+import { statusLine } from '../../http1/reasons.js';
 import type { Socket } from 'node:net';
 import { writeDirect } from '../../util/direct-write.js';
 
-const STATUS_LINES: string[] = [];
-for (let s = 100; s < 600; s++) STATUS_LINES.push(`HTTP/1.1 ${s} ${REASONS[s] ?? 'unknown'}\r\n`);
-
-/** The same status lines as bytes, copied into a coalesced write without a string. */
-export const STATUS_BYTES: Buffer[] = STATUS_LINES.map((l) => Buffer.from(l, 'latin1'));
-
-/** `HTTP/1.1 <status> <reason>\r\n`, with node's reason phrases. */
-export function statusLine(status: number): string {
-  return status >= 100 && status < 600 ? STATUS_LINES[status - 100]! : `HTTP/1.1 ${status} ${REASONS[status] ?? 'unknown'}\r\n`;
-}
+/** The status lines of codes 100-599 as bytes (index status - 100), copied into a coalesced write without a string. */
+export const STATUS_BYTES: Buffer[] = Array.from({ length: 500 }, (_, i) => Buffer.from(statusLine(100 + i), 'latin1'));
 
 /** Head and first body bytes are copied into one buffer up to this size; above, cork + writev. */
 export const COALESCE = 16 * 1024;

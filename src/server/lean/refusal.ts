@@ -1,4 +1,4 @@
-import { REASONS } from '../../http1/reasons.js';
+import { REASONS, closingResponse } from '../../http1/reasons.js';
 import { errorBody } from '../../errors.js';
 import { channels } from '../../observability/events.js';
 
@@ -13,9 +13,7 @@ export function refusal(status: number): string {
   if (r === undefined) {
     const body =
       status === 400 ? errorBody('HW_ERR_BAD_REQUEST') : status === 505 ? errorBody('HW_ERR_HTTP_VERSION') : `${status} ${REASONS[status] ?? 'unknown'}\n`;
-    r =
-      `HTTP/1.1 ${status} ${REASONS[status] ?? 'unknown'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+    r = closingResponse(status, body);
     cache.set(status, r);
   }
   return r;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listen, Client, count, type Handler } from './test-helpers.js';
-import { statusLine } from './coalesce.js';
+import { statusLine } from '../../http1/reasons.js';
 
 /** Answers according to the path: /cl, /chunked, /204, /304, /close, /big. */
 const framed: Handler = (req, res) => {

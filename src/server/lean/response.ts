@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { ProxyResponse } from '../../proxy/exchange.js';
 import type { LeanRequest } from './request.js';
 import { writeCopying } from '../../util/direct-write.js';
-import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced, statusLine } from './coalesce.js';
+import { COALESCE, STATUS_BYTES, coalesceBuffer, corked, sendCoalesced } from './coalesce.js';
+import { statusLine } from '../../http1/reasons.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
