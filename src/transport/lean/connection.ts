@@ -6,7 +6,7 @@ import { writeDirect } from '../../util/direct-write.js';
 import { tlsModule } from '../../util/builtins.js';
 import { ioBegin, ioEnd } from '../../util/io-clock.js';
 import { Deadline } from './deadline.js';
-import { addReader, giveBack, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
+import { addReader, giveBack, leave, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
 /**
@@ -322,6 +322,7 @@ export class UpstreamConnection {
     if (this.#paused) {
       // The handler may still hold views of a taken buffer (the last bytes are being written):
       // it is left to them, not given back.
+      if (this.#taken !== undefined) leave();
       this.#taken = undefined;
       this.#paused = false;
       this.socket.resume();
@@ -385,6 +386,7 @@ export class UpstreamConnection {
     this.#st = St.Closed;
     this.#deadline.stop();
     this.#buf = undefined;
+    if (this.#taken !== undefined) leave();
     this.#taken = undefined;
     removeReader(this.socket);
     this.socket.destroy();
