@@ -6,7 +6,7 @@ import { writeDirect } from '../../util/direct-write.js';
 import { tlsModule } from '../../util/builtins.js';
 import { ioBegin, ioEnd } from '../../util/io-clock.js';
 import { Deadline } from './deadline.js';
-import { addReader, giveBack, leave, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
+import { addReader, giveBack, leave, readLarge, readSmall, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
 /**
@@ -67,6 +67,8 @@ export class UpstreamConnection {
   #reading: Buffer | undefined = undefined;
   /** The shared read buffer this connection's handler kept a view of (paused), until it resumes. */
   #taken: Buffer | undefined = undefined;
+  /** Reading into the large buffer: more of a large body was to come (see read-buffer.ts). */
+  #large = false;
   /** Connect, response header, body idle or keep-alive idle limit, by phase. */
   readonly #deadline = new Deadline(() => this.#onTimeout());
   readonly #abort = (err?: Error) => this.#fail(err ?? transportError('request aborted', 'UND_ERR_ABORTED'));
@@ -216,6 +218,11 @@ export class UpstreamConnection {
     ioBegin();
     try {
       this.#onData(buf, n);
+      // More body to come than this buffer holds (a full read, or a longer Content-Length left):
+      // larger reads until the response is done.
+      if (!this.#large && this.#st === St.Body && (n === buf.length || (this.#framing === Framing.Length && this.#remaining > buf.length))) {
+        this.#large = readLarge(this.socket);
+      }
     } finally {
       ioEnd();
       this.#reading = undefined;
@@ -319,6 +326,10 @@ export class UpstreamConnection {
   #complete(): void {
     const handler = this.#handler!;
     this.#handler = undefined;
+    if (this.#large) {
+      this.#large = false;
+      readSmall(this.socket);
+    }
     if (this.#paused) {
       // The handler may still hold views of a taken buffer (the last bytes are being written):
       // it is left to them, not given back.

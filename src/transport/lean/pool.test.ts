@@ -193,3 +193,30 @@ test('a handler that pauses while keeping its view takes the shared read buffer;
   assert.equal(released.body, 'body');
   assert.equal(released.after, released.before, 'nothing kept: reads stay in the same buffer');
 });
+
+test('large bodies, with and without a length, arrive whole across the move to the large read buffer and back, on one connection', async (t) => {
+  // A patterned ASCII body (each 8-byte group its offset in hex), so bytes from another read would show.
+  const body = (n: number) => {
+    let out = '';
+    for (let i = 0; out.length < n; i += 8) out += i.toString(16).padStart(8, '0');
+    return out.slice(0, n);
+  };
+  const big = body(3 * 1024 * 1024 + 5);
+  const chunk = body(700 * 1024);
+  const s = await rawServer((n) => {
+    if (n === 1) return `HTTP/1.1 200 OK\r\ncontent-length: ${big.length}\r\n\r\n${big}`;
+    if (n === 2) return `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
+    return 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nsmall';
+  });
+  const p = pool(s.port);
+  t.after(async () => { await p.destroy(); await s.close(); });
+  const before = sharedReadBuffer();
+  const a = await send(p);
+  assert.equal(a.body.length, big.length);
+  assert.ok(a.body === big, 'the length-framed body is intact');
+  const b = await send(p);
+  assert.ok(b.body === chunk + chunk, 'the chunked body is intact');
+  assert.equal((await send(p)).body, 'small');
+  assert.equal(s.connections(), 1, 'one connection served all three');
+  assert.equal(sharedReadBuffer(), before, 'nothing was taken');
+});

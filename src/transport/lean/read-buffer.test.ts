@@ -1,33 +1,59 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { giveBack, leave, readBufferSizes, sharedReadBuffer, takeShared } from './read-buffer.js';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { kBuffer } from '../../util/net-symbols.js';
+import { addReader, giveBack, leave, readBufferSizes, readLarge, readSmall, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
 
-const { full, whileTaken, largeTakenMax } = readBufferSizes;
+const { small, large, largeTakenMax } = readBufferSizes;
 
-test('a taken buffer is replaced by a full-size one while few are out, by a smaller one past that, and full size returns when they come back', () => {
-  assert.equal(sharedReadBuffer().length, full);
-  assert.equal(takeShared(Buffer.alloc(8)), false, 'only the shared buffer can be taken');
-  const out: Buffer[] = [];
-  for (let i = 0; i < largeTakenMax; i++) {
-    const b = sharedReadBuffer();
-    assert.equal(takeShared(b), true);
-    assert.notEqual(sharedReadBuffer(), b, 'reads moved to another buffer');
-    out.push(b);
-    assert.equal(sharedReadBuffer().length, full, `take ${i + 1} of ${largeTakenMax}: still full size`);
-  }
-  const last = sharedReadBuffer();
-  assert.equal(takeShared(last), true);
-  out.push(last);
-  assert.equal(sharedReadBuffer().length, whileTaken, 'past the limit, replacements are the smaller size');
-  // One left to its handler (not given back) still counts as no longer out.
-  leave();
-  // A full-size one given back while reads go to a small buffer becomes the shared one again.
-  const back = out.shift()!;
-  giveBack(back);
-  assert.equal(sharedReadBuffer(), back, 'reads moved back to the full-size buffer');
-  // Given back while the shared buffer is full size: kept as a spare for the next take.
-  const spare = out.shift()!;
-  giveBack(spare);
+/** The buffer `socket`'s next read lands in. */
+const target = (socket: net.Socket): Buffer => (socket as unknown as Record<symbol, Buffer>)[kBuffer!]!;
+
+test('reads are re-pointed between the shared and the large buffer; taken ones are replaced, past a few by small ones, and large ones return as they are given back', async (t) => {
+  const server = net.createServer(() => {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const socket = net.connect({
+    port: (server.address() as AddressInfo).port, host: '127.0.0.1',
+    onread: { buffer: sharedReadBuffer(), callback: () => true },
+  } as net.NetConnectOpts);
+  t.after(() => { socket.destroy(); server.close(); });
+  await new Promise((r) => socket.once('connect', r));
+  addReader(socket);
+  t.after(() => removeReader(socket));
+
+  // The shared buffer: a take moves reads to another of the same size, given back it is a spare.
+  const first = sharedReadBuffer();
+  assert.equal(first.length, small);
+  assert.equal(takeShared(Buffer.alloc(8)), false, 'only a read buffer can be taken');
+  assert.equal(takeShared(first), true);
+  assert.notEqual(sharedReadBuffer(), first);
+  assert.equal(target(socket), sharedReadBuffer(), 'the socket reads into the replacement');
+  giveBack(first);
   assert.equal(takeShared(sharedReadBuffer()), true);
-  assert.equal(sharedReadBuffer(), spare, 'the next take reuses the spare');
+  assert.equal(sharedReadBuffer(), first, 'the next take reuses the spare');
+
+  // The large buffer, while a large body comes.
+  assert.equal(readLarge(socket), true);
+  const big = target(socket);
+  assert.equal(big.length, large);
+  const out = [big];
+  assert.equal(takeShared(big), true);
+  for (let i = 1; i < largeTakenMax; i++) {
+    assert.equal(target(socket).length, large, `${i + 1} taken: still a large replacement`);
+    out.push(target(socket));
+    assert.equal(takeShared(target(socket)), true);
+  }
+  // One small and four large ones out now: past the limit, the replacement is small.
+  assert.equal(target(socket).length, small, 'past the limit, a large buffer is replaced by a small one');
+  leave(); // one left to its handler no longer counts
+  giveBack(out.shift()!);
+  assert.equal(target(socket).length, large, 'a large one given back replaces the small stand-in');
+  giveBack(out.shift()!);
+  const spare = target(socket);
+  assert.equal(takeShared(spare), true);
+  assert.equal(target(socket).length, large, 'a spare large one is reused');
+
+  readSmall(socket);
+  assert.equal(target(socket), sharedReadBuffer(), 'back on the shared buffer once the body is done');
 });

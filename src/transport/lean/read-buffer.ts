@@ -2,20 +2,23 @@ import type net from 'node:net';
 import { pointReadsAt } from '../../util/net-symbols.js';
 
 /**
- * Size of the read buffer. 512 KiB: a read takes up to that much of a large body, and the client
- * gets it in one write. Paired against 128 KiB (alternating 4 s runs, wrk and the origin on the
- * other core): +10% req/s at 1 MiB c50, +11-21% at 1 MiB c500; 64 KiB and smaller responses come
- * in one read either way. 128 KiB had taken a 64 KiB response with its head in one read (+9% at
- * 64 KiB and +12% at 1 MiB against 64 KiB; 16 KiB: -30%).
+ * Size of the read buffer. 128 KiB takes a 64 KiB response with its head in one read: paired runs
+ * against 64 KiB gave +9% req/s at 64 KiB and +12% at 1 MiB (16 KiB: -30%).
  */
-const READ_BUF = 512 * 1024;
+const READ_BUF = 128 * 1024;
 /**
- * Size of a buffer made while {@link LARGE_TAKEN_MAX} or more taken ones are out (clients slower
- * than their upstreams, on a path that keeps views: TLS, HTTP/2, node:http): a taken buffer is
- * held whole, so past a few, replacements are the size they were before reads grew (never less:
- * smaller reads cost more CPU just when the proxy is busiest).
+ * Size of the buffer a connection reads into while more than {@link READ_BUF} of its response body
+ * is still to come ({@link readLarge}): a large body comes in reads of up to 512 KiB, each one write
+ * to the client. Paired 4 s runs against 128 KiB reads (wrk and the origin on the other core): +10%
+ * req/s at 1 MiB c50, +11-21% at 1 MiB c500. (512 KiB for every read cost 64 KiB c10 some 3-7%.)
  */
-const READ_BUF_TAKEN = 128 * 1024;
+const LARGE_BUF = 512 * 1024;
+/**
+ * While {@link LARGE_TAKEN_MAX} or more taken buffers are out (clients slower than their
+ * upstreams, on a path that keeps views: TLS, HTTP/2, node:http), a taken large buffer is replaced
+ * by one of {@link READ_BUF}: a taken buffer is held whole, and past a few, large ones would hold
+ * four times the memory.
+ */
 const LARGE_TAKEN_MAX = 4;
 
 /**
@@ -26,18 +29,22 @@ const LARGE_TAKEN_MAX = 4;
  * and 10-20% less CPU per request.
  *
  * A handler that keeps a view of the bytes (it asked to pause: the client is slow) takes the
- * buffer with it: {@link takeShared} moves every connection's reads to another buffer, and
+ * buffer with it: {@link takeShared} moves the reads of every connection using it to another, and
  * {@link giveBack} returns the taken one once the view is gone ({@link leave}: once the
  * connection no longer knows when it will be).
  */
 let shared: Buffer = Buffer.allocUnsafe(READ_BUF);
-/** Full-size buffers given back, for the next take. */
+/** The buffer of connections in the middle of a large body; made on first use. */
+let large: Buffer | undefined;
+/** Buffers given back, by size, for the next take. */
 const spare: Buffer[] = [];
+const spareLarge: Buffer[] = [];
 const SPARE_MAX = 4;
 /** Taken buffers not yet given back or left. */
 let taken = 0;
-/** Sockets reading into `shared`. */
+/** Sockets reading into `shared`, and into `large`. */
 const readers = new Set<net.Socket>();
+const largeReaders = new Set<net.Socket>();
 
 /**
  * The buffer the next read of any plain connection lands in: given to each socket at connect as
@@ -54,34 +61,62 @@ export function addReader(socket: net.Socket): void {
 
 export function removeReader(socket: net.Socket): void {
   readers.delete(socket);
+  largeReaders.delete(socket);
 }
 
-/** Every reader's next read lands in `buf`. */
-function share(buf: Buffer): void {
-  shared = buf;
-  // Each socket's next read goes to the buffer it was last pointed at: re-point them.
-  for (const s of readers) pointReadsAt(s, buf);
+/**
+ * `socket` has more than a small buffer's worth of body to come: its reads go to the large buffer
+ * until {@link readSmall}. False when its reads cannot be re-pointed (it stays as it was).
+ */
+export function readLarge(socket: net.Socket): boolean {
+  large ??= Buffer.allocUnsafe(LARGE_BUF);
+  if (!pointReadsAt(socket, large)) return false;
+  readers.delete(socket);
+  largeReaders.add(socket);
+  return true;
+}
+
+/** After {@link readLarge}: back to the shared buffer (the large body is done). */
+export function readSmall(socket: net.Socket): void {
+  largeReaders.delete(socket);
+  readers.add(socket);
+  pointReadsAt(socket, shared);
+}
+
+/** Each socket's next read goes to the buffer it was last pointed at: re-point those of `set`. */
+function point(set: Set<net.Socket>, buf: Buffer): void {
+  for (const s of set) pointReadsAt(s, buf);
 }
 
 /**
  * A handler keeps its view of `buf`, the buffer a read just landed in: when that is the shared
- * one, later reads must not overwrite it. Returns true when `buf` is now the caller's (to
+ * or the large one, later reads must not overwrite it: the sockets reading into it are moved to another. Returns true when `buf` is now the caller's (to
  * {@link giveBack} once the view is gone, or {@link leave}).
  */
 export function takeShared(buf: Buffer): boolean {
-  if (buf !== shared) return false;
+  if (buf === shared) {
+    taken++;
+    shared = spare.pop() ?? Buffer.allocUnsafe(READ_BUF);
+    point(readers, shared);
+    return true;
+  }
+  if (buf !== large) return false;
   taken++;
-  share(spare.pop() ?? Buffer.allocUnsafe(taken > LARGE_TAKEN_MAX ? READ_BUF_TAKEN : READ_BUF));
+  large = spareLarge.pop() ?? Buffer.allocUnsafe(taken > LARGE_TAKEN_MAX ? READ_BUF : LARGE_BUF);
+  point(largeReaders, large);
   return true;
 }
 
 /** A taken buffer no one refers to any more. */
 export function giveBack(buf: Buffer): void {
   taken--;
-  if (buf.length !== READ_BUF) return;
-  // Reads went to a smaller buffer while many were out: back to full-size ones.
-  if (shared.length !== READ_BUF) share(buf);
-  else if (spare.length < SPARE_MAX) spare.push(buf);
+  if (buf.length !== LARGE_BUF) {
+    if (spare.length < SPARE_MAX) spare.push(buf);
+  } else if (large!.length !== LARGE_BUF) {
+    // Large bodies were read into a small buffer while many were out: back to a large one.
+    large = buf;
+    point(largeReaders, buf);
+  } else if (spareLarge.length < SPARE_MAX) spareLarge.push(buf);
 }
 
 /** A taken buffer the connection lets go of while its handler may still refer to it (left to the garbage collector). */
@@ -89,5 +124,5 @@ export function leave(): void {
   taken--;
 }
 
-/** For tests: the sizes of the shared buffer and of one made while many are taken. */
-export const readBufferSizes = { full: READ_BUF, whileTaken: READ_BUF_TAKEN, largeTakenMax: LARGE_TAKEN_MAX } as const;
+/** For tests: the sizes of the shared and the large buffer, and the taken ones past which a large one is replaced by a small one. */
+export const readBufferSizes = { small: READ_BUF, large: LARGE_BUF, largeTakenMax: LARGE_TAKEN_MAX } as const;
