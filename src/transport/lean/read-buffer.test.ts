@@ -11,7 +11,7 @@ const { small, large, largeTakenMax } = readBufferSizes;
 const target = (socket: net.Socket): Buffer => (socket as unknown as Record<symbol, Buffer>)[kBuffer!]!;
 
 test('reads are re-pointed between the shared and the large buffer; taken ones are replaced, past a few by small ones, and large ones return as they are given back', async (t) => {
-  const server = net.createServer(() => {});
+  const server = net.createServer((s) => s.on('error', () => {}));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const socket = net.connect({
     port: (server.address() as AddressInfo).port, host: '127.0.0.1',
@@ -56,4 +56,25 @@ test('reads are re-pointed between the shared and the large buffer; taken ones a
 
   readSmall(socket);
   assert.equal(target(socket), sharedReadBuffer(), 'back on the shared buffer once the body is done');
+});
+
+test('no more than largeReadersMax connections read into the large buffer at once', async (t) => {
+  const server = net.createServer((s) => s.on('error', () => {}));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const sockets = Array.from({ length: readBufferSizes.largeReadersMax + 1 }, () => {
+    const s = net.connect({ port, host: '127.0.0.1', onread: { buffer: sharedReadBuffer(), callback: () => true } } as net.NetConnectOpts);
+    s.on('error', () => {});
+    addReader(s);
+    return s;
+  });
+  t.after(() => { for (const s of sockets) { removeReader(s); s.destroy(); } server.close(); });
+  await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))));
+  const last = sockets.pop()!;
+  for (const s of sockets) assert.equal(readLarge(s), true);
+  assert.equal(readLarge(last), false, 'one more is refused');
+  assert.equal(target(last), sharedReadBuffer(), 'and keeps reading into the shared buffer');
+  readSmall(sockets[0]!);
+  assert.equal(readLarge(last), true, 'once one is done, another may');
+  assert.equal(target(last).length, large);
 });
