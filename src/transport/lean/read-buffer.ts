@@ -99,8 +99,9 @@ function point(set: Set<net.Socket>, buf: Buffer): void {
 
 /**
  * A handler keeps its view of `buf`, the buffer a read just landed in: when that is the shared
- * or the large one, later reads must not overwrite it: the sockets reading into it are moved to another. Returns true when `buf` is now the caller's (to
- * {@link giveBack} once the view is gone, or {@link leave}).
+ * or the large one, later reads must not overwrite it, and the sockets reading into it are moved
+ * to another. Returns true when `buf` is now the caller's (to {@link giveBack} once the view is
+ * gone, or {@link leave}).
  */
 export function takeShared(buf: Buffer): boolean {
   if (buf === shared) {
