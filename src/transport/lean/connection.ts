@@ -6,7 +6,7 @@ import { writeDirect } from '../../util/direct-write.js';
 import { tlsModule } from '../../util/builtins.js';
 import { ioBegin, ioEnd } from '../../util/io-clock.js';
 import { Deadline } from './deadline.js';
-import { addReader, giveBack, leave, readLarge, readSmall, removeReader, sharedReadBuffer, takeShared } from './read-buffer.js';
+import { ReadLease, sharedReadBuffer } from './read-buffer.js';
 import { keepAliveHint, requestHead, requestHeadStreaming, transportError, type LeanPoolOptions } from './wire.js';
 
 /**
@@ -63,21 +63,15 @@ export class UpstreamConnection {
   #remaining = 0;
   #chunked: ChunkedDecoder | undefined;
   #paused = false;
-  /** The buffer of the read being handled, while it is: body bytes handed on are views into it. */
-  #reading: Buffer | undefined = undefined;
-  /** The shared read buffer this connection's handler kept a view of (paused), until it resumes. */
-  #taken: Buffer | undefined = undefined;
-  /** Reading into the large buffer: more of a large body was to come (see read-buffer.ts). */
-  #large = false;
+  /** Plain connections: which shared read buffer reads land in, and the one the handler took. */
+  readonly #lease: ReadLease | undefined;
   /** Connect, response header, body idle or keep-alive idle limit, by phase. */
   readonly #deadline = new Deadline(() => this.#onTimeout());
   readonly #abort = (err?: Error) => this.#fail(err ?? transportError('request aborted', 'UND_ERR_ABORTED'));
   readonly #resume = () => {
     if (this.#paused && this.#st === St.Body) {
       this.#paused = false;
-      // Resuming says the handler is done with the bytes it was given.
-      if (this.#taken !== undefined) giveBack(this.#taken);
-      this.#taken = undefined;
+      this.#lease?.resumed();
       this.#deadline.touch();
       this.socket.resume();
     }
@@ -110,7 +104,7 @@ export class UpstreamConnection {
         highWaterMark: SOCKET_HWM,
         onread: { buffer: sharedReadBuffer(), callback: (n: number, buf: Uint8Array) => this.#onRead(buf as Buffer, n) },
       } as net.NetConnectOpts);
-      addReader(this.socket);
+      this.#lease = new ReadLease(this.socket);
       this.socket.on('connect', () => this.#onConnect());
       // Queued by net until the connection is up, so it precedes the first request.
       if (preamble) this.socket.write(preamble.bytes);
@@ -214,18 +208,16 @@ export class UpstreamConnection {
   }
 
   #onRead(buf: Buffer, n: number): true {
-    this.#reading = buf;
+    const lease = this.#lease!;
+    lease.reading(buf);
     ioBegin();
     try {
       this.#onData(buf, n);
-      // More body to come than this buffer holds (a full read, or a longer Content-Length left):
-      // larger reads until the response is done.
-      if (!this.#large && this.#st === St.Body && (n === buf.length || (this.#framing === Framing.Length && this.#remaining > buf.length))) {
-        this.#large = readLarge(this.socket);
-      }
+      // More body to come than this buffer holds (a full read, or a longer Content-Length left).
+      if (this.#st === St.Body && (n === buf.length || (this.#framing === Framing.Length && this.#remaining > buf.length))) lease.moreToCome();
     } finally {
       ioEnd();
-      this.#reading = undefined;
+      lease.readDone();
     }
     return true;
   }
@@ -319,22 +311,14 @@ export class UpstreamConnection {
       this.#paused = true;
       this.socket.pause();
     }
-    // Paused in the middle of a read with views of the shared buffer kept: it is the handler's now.
-    if (holds && this.#reading !== undefined && this.#taken === undefined && takeShared(this.#reading)) this.#taken = this.#reading;
+    if (holds) this.#lease?.keep();
   }
 
   #complete(): void {
     const handler = this.#handler!;
     this.#handler = undefined;
-    if (this.#large) {
-      this.#large = false;
-      readSmall(this.socket);
-    }
+    this.#lease?.responseDone();
     if (this.#paused) {
-      // The handler may still hold views of a taken buffer (the last bytes are being written):
-      // it is left to them, not given back.
-      if (this.#taken !== undefined) leave();
-      this.#taken = undefined;
       this.#paused = false;
       this.socket.resume();
     }
@@ -397,9 +381,7 @@ export class UpstreamConnection {
     this.#st = St.Closed;
     this.#deadline.stop();
     this.#buf = undefined;
-    if (this.#taken !== undefined) leave();
-    this.#taken = undefined;
-    removeReader(this.socket);
+    this.#lease?.close();
     this.socket.destroy();
     this.#owner.gone(this);
   }

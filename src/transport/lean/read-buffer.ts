@@ -136,3 +136,71 @@ export function leave(): void {
 
 /** For tests: the sizes of the shared and the large buffer, and the taken ones past which a large one is replaced by a small one. */
 export const readBufferSizes = { small: READ_BUF, large: LARGE_BUF, largeTakenMax: LARGE_TAKEN_MAX, largeReadersMax: LARGE_READERS_MAX } as const;
+
+/**
+ * One plain upstream connection's use of the shared read buffers: which one its reads land in,
+ * the one a read being handled landed in, and the one its handler took (kept views of, paused).
+ */
+export class ReadLease {
+  readonly #socket: net.Socket;
+  /** The buffer of the read being handled, while it is: body bytes handed on are views into it. */
+  #reading: Buffer | undefined = undefined;
+  /** The buffer the handler kept a view of (paused), until it resumes or the response ends. */
+  #taken: Buffer | undefined = undefined;
+  /** Reading into the large buffer: more of a large body was to come. */
+  #large = false;
+
+  /** `socket` was made with {@link sharedReadBuffer} as its `onread` buffer. */
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    addReader(socket);
+  }
+
+  /** A read landed in `buf` and is being handled (until {@link readDone}). */
+  reading(buf: Buffer): void {
+    this.#reading = buf;
+  }
+
+  readDone(): void {
+    this.#reading = undefined;
+  }
+
+  /** More of the body is to come than a small buffer holds: large reads until {@link responseDone}. */
+  moreToCome(): void {
+    if (!this.#large) this.#large = readLarge(this.#socket);
+  }
+
+  /** The handler paused in the middle of a read and keeps views of its bytes: that buffer is its own now. */
+  keep(): void {
+    if (this.#reading !== undefined && this.#taken === undefined && takeShared(this.#reading)) this.#taken = this.#reading;
+  }
+
+  /** The handler resumed: it is done with the bytes it was given. */
+  resumed(): void {
+    if (this.#taken !== undefined) giveBack(this.#taken);
+    this.#taken = undefined;
+  }
+
+  /**
+   * The response ended: back to small reads. A taken buffer is left to the handler, which may
+   * still hold views of it (its last bytes being written), not given back.
+   */
+  responseDone(): void {
+    if (this.#large) {
+      this.#large = false;
+      readSmall(this.#socket);
+    }
+    this.#leave();
+  }
+
+  /** The connection is gone. */
+  close(): void {
+    this.#leave();
+    removeReader(this.#socket);
+  }
+
+  #leave(): void {
+    if (this.#taken !== undefined) leave();
+    this.#taken = undefined;
+  }
+}
