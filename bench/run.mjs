@@ -96,7 +96,7 @@ async function main() {
     const hw = await startHeadwater({
       repoRoot, tasksetBin: taskset, cpu: (opts.workers ?? 1) > 1 ? '0,1' : PROXY_CPU, dir: path.join(tmp, 'headwater'),
       port: hwPort, originPorts, readyUrl: `http://127.0.0.1:${hwPort}${probe}`, timeoutMs: 10000,
-      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, logFormat: opts.logFormat ?? 'combined', tls: cert && { ...cert, tlsPort: hwTls, h2Port: hwH2 },
+      engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, logFormat: opts.logFormat ?? 'combined', busyPolling: opts.busyPolling ?? false, tls: cert && { ...cert, tlsPort: hwTls, h2Port: hwH2 },
     });
     if (hw.skip) {
       skipped.headwater = hw.skip;
@@ -141,7 +141,7 @@ async function main() {
   log(`Headwater bench  ${startedAt}`);
   log(`  node ${env.node}, nginx ${env.nginx}, ${env.wrk}${env.h2load ? `, ${env.h2load}` : ''}`);
   log(`  ${ncpu} x ${env.cpu}, kernel ${env.kernel}`);
-  log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}; access logs: NGINX combined, Headwater ${opts.logFormat ?? 'combined'}; Headwater engine ${opts.engine ?? 'lean'}, workers ${opts.workers ?? 1}`);
+  log(`  pinned: ${pins}; wrk on cpu ${taskset ? LOAD_CPU : 'any'}; access logs: NGINX combined, Headwater ${opts.logFormat ?? 'combined'}; Headwater engine ${opts.engine ?? 'lean'}, workers ${opts.workers ?? 1}${opts.busyPolling ? ', busy_polling' : ''}`);
   log(`  protocols ${opts.protocols.join(',')}; sizes ${sizes.map(sizeLabel).join(', ')}; conns ${opts.conns.join(',')}; ${opts.duration} s x ${opts.runs} run(s)` +
     ` + ${opts.warmup} s warm-up; targets ${active.join(', ')}; about ${estimate} s`);
   if (env.loadavg[0] > 0.5) {
@@ -206,7 +206,7 @@ async function main() {
   // ---- output ----
   const file = writeJson(opts.out ? path.resolve(opts.out) : path.join(benchDir, 'out'), {
     tool: 'headwater-bench', startedAt, finishedAt: new Date().toISOString(),
-    options: { protocols: opts.protocols, sizes, conns: opts.conns, streams: opts.streams, duration: opts.duration, runs: opts.runs, warmup: opts.warmup, targets: opts.targets, engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, stealRetries: opts.stealRetries },
+    options: { protocols: opts.protocols, sizes, conns: opts.conns, streams: opts.streams, duration: opts.duration, runs: opts.runs, warmup: opts.warmup, targets: opts.targets, engine: opts.engine ?? 'lean', workers: opts.workers ?? 1, busyPolling: opts.busyPolling ?? false, stealRetries: opts.stealRetries },
     env, skipped, results,
   });
   if (tables.length > 1) log(`==== summary ====\n\n${tables.join('\n\n')}\n`);

@@ -22,6 +22,7 @@ import { channels } from './observability/events.js';
 import { Http01Challenges } from './tls/acme/challenges.js';
 import { AcmeService } from './tls/acme/service.js';
 import type { AcmeOptions } from './tls/acme/manager.js';
+import { busyPoller } from './util/busy-poll.js';
 
 /** Knobs for embedding and tests; a CLI user never needs them. */
 export interface GatewayOptions {
@@ -116,6 +117,7 @@ export class Gateway {
   /** Resolve DNS-discovered servers, then bind every listener. Rejects (and closes what was opened) if one cannot bind. */
   async start(): Promise<void> {
     this.#applyLog(this.#runtime.config);
+    busyPoller.enabled = this.#runtime.config.busy_polling;
     try {
       await this.#discovery.resolveNew();
       this.#runtime = this.#build(this.#runtime.config);
@@ -217,6 +219,7 @@ export class Gateway {
     this.#closeRemovedListeners(config);
     this.acme.sync(config, (name) => this.certificates(name));
     this.#applyLog(config);
+    busyPoller.enabled = config.busy_polling;
     channels.reload.publish({ ok: true });
   }
 
@@ -224,6 +227,7 @@ export class Gateway {
   async close(graceMs = this.#runtime.config.shutdown_timeout): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    busyPoller.enabled = false;
     this.acme.close();
     this.#health.close();
     this.#discovery.close();

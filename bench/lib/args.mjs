@@ -14,6 +14,8 @@ Options:
   --engine NAME     Headwater's HTTP/1.1 engine: lean (default) or node
   --workers N       Headwater worker processes (default 1; the cpu pin then spans both cores)
   --log-format F    Headwater's access_log.format: combined (default; NGINX logs combined too) or json
+  --busy-polling    run Headwater with busy_polling: true (polls instead of sleeping while traffic
+                    flows, like HAProxy busy-polling; its core then shows ~100% CPU under load)
   --warmup SECS     warm-up run before every measured run, 0 = none (default 2)
   --targets LIST    subset of direct,nginx,headwater (default all three)
   --protocols LIST  subset of h1,tls,h2 (default h1): h1 = cleartext HTTP/1.1 (wrk), tls = HTTP/1.1
@@ -82,6 +84,7 @@ export function parseArgs(argv) {
       case '--engine': opts.engine = next(); if (!['lean', 'node'].includes(opts.engine)) throw new Error('--engine: lean or node'); break;
       case '--workers': opts.workers = posInt('workers', next()); break;
       case '--log-format': opts.logFormat = next(); if (!['combined', 'json'].includes(opts.logFormat)) throw new Error('--log-format: combined or json'); break;
+      case '--busy-polling': opts.busyPolling = true; break;
       case '--streams': opts.streams = posInt('streams', next()); break;
       case '--steal-retries': opts.stealRetries = posInt('steal-retries', next(), { allowZero: true }); break;
       case '--protocols': {

@@ -8,7 +8,7 @@ import { waitForHttp } from './probe.mjs';
 import { tail } from './nginx.mjs';
 
 /** With `tls` ({ cert, key, tlsPort, h2Port }): also a TLS listener (HTTP/1.1) and a TLS + HTTP/2 one, as NGINX gets. */
-export function headwaterConfig({ port, originPorts, accessLog, engine = 'lean', workers = 1, tls = null, logFormat = 'combined' }) {
+export function headwaterConfig({ port, originPorts, accessLog, engine = 'lean', workers = 1, tls = null, logFormat = 'combined', busyPolling = false }) {
   const servers = originPorts.map((p) => `        - address: 127.0.0.1:${p}`).join('\n');
   const certs = tls ? `    tls: { certificates: [{ cert: ${tls.cert}, key: ${tls.key} }] }\n` : '';
   const tlsListeners = tls ? `  - name: bench-tls
@@ -34,14 +34,14 @@ ${servers}
 access_log: { enabled: true, path: ${accessLog}, format: ${logFormat} }
 engine: ${engine}
 workers: ${workers}
-`;
+${busyPolling ? 'busy_polling: true\n' : ''}`;
 }
 
 /**
  * Start Headwater. Resolves { entry } when it answers `readyUrl` with 200, or { skip: reason }
  * when the CLI is missing or does not come up within `timeoutMs`.
  */
-export async function startHeadwater({ repoRoot, tasksetBin, cpu, dir, port, originPorts, readyUrl, timeoutMs = 10000, engine, workers, tls, logFormat }) {
+export async function startHeadwater({ repoRoot, tasksetBin, cpu, dir, port, originPorts, readyUrl, timeoutMs = 10000, engine, workers, tls, logFormat, busyPolling }) {
   // HEADWATER_CLI lets you point the bench at another build (e.g. a worktree's dist/).
   const cli = process.env.HEADWATER_CLI ? path.resolve(process.env.HEADWATER_CLI) : path.join(repoRoot, 'dist/src/cli/main.js');
   if (!existsSync(cli)) {
@@ -50,7 +50,7 @@ export async function startHeadwater({ repoRoot, tasksetBin, cpu, dir, port, ori
   }
   mkdirSync(dir, { recursive: true });
   const configFile = path.join(dir, 'headwater.yaml');
-  writeFileSync(configFile, headwaterConfig({ port, originPorts, accessLog: path.join(dir, 'headwater-access.log'), engine, workers, tls, logFormat }));
+  writeFileSync(configFile, headwaterConfig({ port, originPorts, accessLog: path.join(dir, 'headwater-access.log'), engine, workers, tls, logFormat, busyPolling }));
   const args = [cli, 'run', '--config', configFile];
   const [cmd, argv] = tasksetBin
     ? [tasksetBin, ['-c', String(cpu), process.execPath, ...args]]

@@ -134,6 +134,7 @@ export function normalize(p: ParsedConfig, baseDir = process.cwd()): Config {
     forwarded: p.forwarded,
     engine: p.engine,
     workers: p.workers,
+    busy_polling: p.busy_polling,
     access_log: { ...p.access_log },
   };
 }

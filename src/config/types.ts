@@ -232,6 +232,8 @@ export interface Config {
   workers: number;
   /** HTTP/1.1 engine on both legs: Headwater's own raw-socket path, or node:http + undici. */
   engine: 'node' | 'lean';
+  /** Poll instead of sleeping between event-loop turns while traffic flows (HAProxy busy-polling). */
+  busy_polling: boolean;
   /** How the client address is passed on: X-Forwarded-* always; RFC 7239 Forwarded too when set. */
   forwarded: 'x-forwarded' | 'rfc7239';
   access_log: {

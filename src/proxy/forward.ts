@@ -17,6 +17,7 @@ import { upstreamLines, upstreamRequestHeaders, type ForwardInfo } from './heade
 import { Attempt, type AttemptOwner } from './attempt.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { sendError } from './respond.js';
+import { busyPoller } from '../util/busy-poll.js';
 import type { RequestQueue, Waiter } from '../upstream/queue.js';
 import { bodyTooLarge, clientAddress, malformed, requestHeader, routeFor, scanFields, type RequestFields } from './route.js';
 
@@ -94,6 +95,7 @@ export class Forward implements PickContext, AttemptOwner {
 
   /** Start handling the request. Never throws; the request ends (and is logged) exactly once. */
   run(): void {
+    busyPoller.activity();
     try {
       const rt = this.#rt;
       const req = this.#req;

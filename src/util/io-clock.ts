@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { busyPoller } from './busy-poll.js';
 
 /**
  * performance.now(), read at most once per read callback. Handling one read (a request head, or
@@ -27,6 +28,7 @@ export function ioBegin(): void {
 /** The read callback is over: the clock itself again (ioBegin drops the shared reading). */
 export function ioEnd(): void {
   inIo = false;
+  busyPoller.activity();
   if (readHook !== undefined && ++reads >= READS_PER_HOOK) {
     reads = 0;
     readHook();
