@@ -46,6 +46,23 @@ export function summarize(runs) {
   };
 }
 
+/**
+ * The median over runs of this target's req/s over NGINX's in the same run (runs interleave the
+ * targets, so each pair ran within seconds of each other): the VM's speed drifts by ±10% over
+ * minutes, which a ratio of medians takes in and a median of paired ratios mostly cancels. Pairs
+ * where either run failed, or ran under more than STEAL_WARN steal (when any pair did not), are left out.
+ */
+export function pairedRatio(runs, nginxRuns) {
+  const pairs = [];
+  for (let i = 0; i < Math.min(runs.length, nginxRuns.length); i++) {
+    const a = runs[i], b = nginxRuns[i];
+    if (a.error || b.error || !(b.rps > 0)) continue;
+    pairs.push({ ratio: a.rps / b.rps, quiet: (a.stealPct ?? 0) <= STEAL_WARN && (b.stealPct ?? 0) <= STEAL_WARN });
+  }
+  const quiet = pairs.filter((p) => p.quiet);
+  return median((quiet.length ? quiet : pairs).map((p) => p.ratio));
+}
+
 /** Steal (% of all CPU time) above which a run is repeated (run.mjs) and a table says its figures are unreliable. */
 export const STEAL_WARN = 5;
 
@@ -65,13 +82,13 @@ const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
  */
 export function formatTable({ protocol = 'h1', size, conns, duration, runs, cells }) {
   const ng = cells.nginx && cells.nginx.summary;
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'p99 vs nginx', 'spread', 'proxy CPU', 'steal', 'max RSS', 'anon RSS', 'errors'];
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'paired', 'p99 vs nginx', 'spread', 'proxy CPU', 'steal', 'max RSS', 'anon RSS', 'errors'];
   const rows = [];
   const notes = [];
   for (const [target, cell] of Object.entries(cells)) {
     const s = cell.summary;
     if (!s) {
-      rows.push([target, 'skipped', '', '', '', '', '', '', '', '', '', '']);
+      rows.push([target, 'skipped', '', '', '', '', '', '', '', '', '', '', '']);
       if (cell.skip) notes.push(`${target}: ${cell.skip.split('\n')[0]}`);
       continue;
     }
@@ -82,6 +99,7 @@ export function formatTable({ protocol = 'h1', size, conns, duration, runs, cell
       fmtMs(s.p50),
       fmtMs(s.p99),
       fmtRatio(ng ? s.rps / ng.rps : null),
+      fmtRatio(ng && cell.runs && cells.nginx.runs ? pairedRatio(cell.runs, cells.nginx.runs) : null),
       fmtRatio(ng && ng.p99 ? s.p99 / ng.p99 : null),
       s.runs > 1 ? `±${(s.spreadPct / 2).toFixed(1)}%` : '-',
       isProxy && s.cpuPct != null ? `${Math.round(s.cpuPct)}%` : '-',
