@@ -50,7 +50,8 @@ export function summarize(runs) {
  * The median over runs of this target's req/s over NGINX's in the same run (runs interleave the
  * targets, so each pair ran within seconds of each other): the VM's speed drifts by ±10% over
  * minutes, which a ratio of medians takes in and a median of paired ratios mostly cancels. Pairs
- * where either run failed, or ran under more than STEAL_WARN steal (when any pair did not), are left out.
+ * where either run failed are left out, and so are pairs with a run over STEAL_WARN steal unless
+ * every pair has one.
  */
 export function pairedRatio(runs, nginxRuns) {
   const pairs = [];
