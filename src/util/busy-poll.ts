@@ -74,5 +74,8 @@ export class BusyPoller {
   };
 }
 
-/** The process's poller: one event loop, so one poller, set from the configuration's `busy_polling`. */
+/**
+ * The process's poller: one event loop, so one poller, set from the configuration's `busy_polling`
+ * when a gateway starts, reloads or closes (with two gateways in one process, the last to do so).
+ */
 export const busyPoller = new BusyPoller();
