@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
  * interrupt, which costs the sender a VM exit and the sleeper tens of microseconds; under load
  * that delay lands on every read. Measured here (64 KiB responses, 50 connections, proxy and
  * load on separate vCPUs): +13% requests/s, because the origin's ACKs and the clients' responses
- * no longer wait for the proxy to wake; but -5 to -7% at 64 KiB c10 and 1 MiB c500, where the
- * spinning vCPU slows the busy one beside it. Hence off by default.
+ * no longer wait for the proxy to wake. Elsewhere -7% to +5% (a spinning vCPU can slow the busy
+ * one beside it), and a core kept busy: hence off by default.
  *
  * Unlike HAProxy's, which polls for ever, this one stops {@link POLL_WINDOW_MS} after the last
  * sign of traffic (a read on the lean engine's sockets, or a request on any engine), so an idle
