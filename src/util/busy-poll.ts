@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
  * sign of traffic (a read on the lean engine's sockets, or a request on any engine), so an idle
  * gateway sleeps as usual. Under steady load it keeps its core at 100%: that is the trade.
  */
-export const POLL_WINDOW_MS = 1;
+const POLL_WINDOW_MS = 1;
 
 export interface PollerDeps {
   now(): number;

@@ -25,7 +25,10 @@ export function ioBegin(): void {
   cached = -1;
 }
 
-/** The read callback is over: the clock itself again (ioBegin drops the shared reading). */
+/**
+ * The read callback is over: the clock itself again (ioBegin drops the shared reading). It is also
+ * traffic for busy polling (which, off, costs a flag store here).
+ */
 export function ioEnd(): void {
   inIo = false;
   busyPoller.activity();
