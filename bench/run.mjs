@@ -159,7 +159,11 @@ async function main() {
         const names = opts.targets.filter((n) => protocol === 'h1' || n !== 'direct');
         const cells = Object.fromEntries(names.map((t) => [t, { runs: [], skip: skipped[t] }]));
         for (let run = 1; run <= opts.runs; run++) {
-          for (const name of active) {
+          // Even runs go in the reverse order (A B, B A, ...), so that neither target always
+          // follows the other: a drift within the cell or one target's after-effects (a GC, the
+          // access log's flush) then falls on both alike.
+          const order = run % 2 ? active : [...active].reverse();
+          for (const name of order) {
             const t = targets[name];
             if (!t || !cells[name] || cells[name].skip) continue;
             if (t.entry && t.entry.exited) {
