@@ -71,7 +71,7 @@ export const configSchema = object(
     }),
     busy_polling: bool({
       default: false,
-      doc: 'Keep the event loop polling instead of sleeping between turns while traffic flows, like HAProxy `busy-polling`; it goes back to sleeping 1 ms after the last request or read. On virtual machines, where waking a sleeping vCPU is slow, it cuts the latency of every read; on the bench VM it lifted throughput 13% with 64 KiB responses at 50 connections, and elsewhere moved it by -7% to +5% (see the guide). The cost: under steady load the process keeps its core at 100% whatever the load. Leave it off on shared or battery-powered machines; it is per process, so with `workers` each worker polls.',
+      doc: 'Keep the event loop polling instead of sleeping between turns while traffic flows, like HAProxy `busy-polling`; it goes back to sleeping 1 ms after the last request or read. On virtual machines, where waking a sleeping vCPU is slow, it cuts the latency of every read; on the bench VM it lifted throughput 13% with 64 KiB responses at 50 connections, and elsewhere moved it by -7% to +5% (see the guide). The cost: under steady load the process keeps its core at 100% whatever the load. It also slows whatever runs on the same physical core (the other hyper-thread or vCPU: ~10% on the bench VM). Leave it off on shared or battery-powered machines; it is per process, so with `workers` each worker polls.',
     }),
     forwarded: oneOf(['x-forwarded', 'rfc7239'] as const, {
       default: 'x-forwarded',
