@@ -10,7 +10,7 @@ if (!files.length || files.includes('-h') || files.includes('--help')) {
 Pools the runs of several bench results (bench/out/*.json) per protocol, size and connections:
 each target's run against NGINX's run of the same round (pairs with over 5% steal are left
 out). Prints the ratio of the pooled
-medians, the median of the paired ratios, their geometric mean with a 95% bootstrap interval,
+medians, the median of the paired ratios, their geometric mean with a 95% interval (Student's t on the logarithms),
 the p99 ratio and the largest RSS.`);
   process.exit(files.length ? 0 : 2);
 }
@@ -36,7 +36,7 @@ const head = ['proto', 'body', 'conns', 'target', 'pairs', 'ratio of medians', '
 const lines = rows.map((r) => [
   r.protocol, sizeLabel(r.size), `c${r.conns}`, r.target, `${r.pairs} (${r.files} file${r.files === 1 ? '' : 's'}${r.stolen ? `, ${r.stolen} stolen left out` : ''})`,
   `${r.ratioOfMedians.toFixed(3)}x`, `${r.pairedMedian.toFixed(3)}x`,
-  `${r.geo.toFixed(3)}x [${r.low.toFixed(3)}-${r.high.toFixed(3)}]`, `${r.p99Ratio.toFixed(2)}x`,
+  `${r.geo.toFixed(3)}x ${r.low == null ? '' : `[${r.low.toFixed(3)}-${r.high.toFixed(3)}]`}`.trim(), `${r.p99Ratio.toFixed(2)}x`,
   r.maxRssKiB != null ? `${(r.maxRssKiB / 1024).toFixed(1)} MiB` : '-',
 ]);
 const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
