@@ -1,6 +1,6 @@
 // Pooling of several bench runs (bench/pool.mjs): per cell, every run of a target paired with
 // NGINX's run of the same round, across JSON files.
-import { median, STEAL_WARN } from './report.mjs';
+import { median, pairRuns } from './report.mjs';
 
 /** Student's t, two-sided 95%, for 1-30 degrees of freedom; past 30 the normal 1.96 is close enough for this. */
 const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
@@ -22,53 +22,48 @@ export function geoMeanCi(ratios) {
 
 /**
  * Pool bench results (the parsed JSON files): for each protocol, size, conns and target other
- * than nginx, the runs paired with NGINX's runs of the same round (a failed run on either side
- * drops the pair, and so does one with more than STEAL_WARN % steal, counted in `stolen`), the ratio of the pooled medians, the median and geometric mean of the paired
- * ratios (with its interval), the p99 ratio of pooled medians and the largest RSS.
+ * than nginx, its runs paired with NGINX's (report.mjs pairRuns) across the files. Stolen pairs
+ * are left out (counted in `stolen`) unless no pair is quiet, as in the bench's own tables. Each
+ * row has the ratio of the pooled medians, the median and geometric mean of the paired ratios
+ * (with its interval), the p99 ratio of pooled medians and the largest RSS.
  */
 export function pool(results) {
   const cells = new Map();
   for (const file of results) {
+    const byCell = new Map();
     for (const r of file.results ?? []) {
       const key = `${r.protocol ?? 'h1'} ${r.size} ${r.conns}`;
-      if (!cells.has(key)) cells.set(key, { protocol: r.protocol ?? 'h1', size: r.size, conns: r.conns, files: [] });
-      const cell = cells.get(key);
-      let entry = cell.files.find((f) => f.file === file);
-      if (!entry) cell.files.push((entry = { file, targets: {} }));
-      entry.targets[r.target] = r.runs ?? [];
+      if (!byCell.has(key)) byCell.set(key, { protocol: r.protocol ?? 'h1', size: r.size, conns: r.conns, runs: {} });
+      byCell.get(key).runs[r.target] = r.runs ?? [];
+    }
+    for (const [key, c] of byCell) {
+      if (!c.runs.nginx) continue;
+      for (const [target, runs] of Object.entries(c.runs)) {
+        if (target === 'nginx') continue;
+        const { quiet, stolen } = pairRuns(runs, c.runs.nginx);
+        const id = `${key} ${target}`;
+        if (!cells.has(id)) cells.set(id, { protocol: c.protocol, size: c.size, conns: c.conns, target, files: 0, quiet: [], stolen: [] });
+        const cell = cells.get(id);
+        cell.files++;
+        cell.quiet.push(...quiet);
+        cell.stolen.push(...stolen);
+      }
     }
   }
   const rows = [];
-  for (const cell of cells.values()) {
-    const targets = new Set(cell.files.flatMap((f) => Object.keys(f.targets)));
-    for (const target of targets) {
-      if (target === 'nginx') continue;
-      const pairs = [];
-      let stolen = 0;
-      for (const f of cell.files) {
-        const mine = f.targets[target] ?? [];
-        const theirs = f.targets.nginx ?? [];
-        for (let i = 0; i < Math.min(mine.length, theirs.length); i++) {
-          const a = mine[i];
-          const b = theirs[i];
-          if (a.error || b.error || !(a.rps > 0 && b.rps > 0)) continue;
-          if ((a.stealPct ?? 0) > STEAL_WARN || (b.stealPct ?? 0) > STEAL_WARN) stolen++;
-          else pairs.push([a, b]);
-        }
-      }
-      if (!pairs.length) continue;
-      const ratios = pairs.map(([a, b]) => a.rps / b.rps);
-      const rss = pairs.map(([a]) => a.maxRssKiB).filter((x) => x != null);
-      rows.push({
-        protocol: cell.protocol, size: cell.size, conns: cell.conns, target, pairs: pairs.length, stolen,
-        files: cell.files.filter((f) => f.targets[target] && f.targets.nginx).length,
-        ratioOfMedians: median(pairs.map(([a]) => a.rps)) / median(pairs.map(([, b]) => b.rps)),
-        pairedMedian: median(ratios),
-        ...geoMeanCi(ratios),
-        p99Ratio: median(pairs.map(([a]) => a.p99)) / median(pairs.map(([, b]) => b.p99)),
-        maxRssKiB: rss.length ? Math.max(...rss) : null,
-      });
-    }
+  for (const { quiet, stolen, ...cell } of cells.values()) {
+    const pairs = quiet.length ? quiet : stolen;
+    if (!pairs.length) continue;
+    const ratios = pairs.map(([a, b]) => a.rps / b.rps);
+    const rss = pairs.map(([a]) => a.maxRssKiB).filter((x) => x != null);
+    rows.push({
+      ...cell, pairs: pairs.length, stolen: quiet.length ? stolen.length : 0,
+      ratioOfMedians: median(pairs.map(([a]) => a.rps)) / median(pairs.map(([, b]) => b.rps)),
+      pairedMedian: median(ratios),
+      ...geoMeanCi(ratios),
+      p99Ratio: median(pairs.map(([a]) => a.p99)) / median(pairs.map(([, b]) => b.p99)),
+      maxRssKiB: rss.length ? Math.max(...rss) : null,
+    });
   }
   return rows;
 }

@@ -47,21 +47,29 @@ export function summarize(runs) {
 }
 
 /**
- * The median over runs of this target's req/s over NGINX's in the same run (runs interleave the
- * targets, so each pair ran within seconds of each other): the VM's speed drifts by ±10% over
- * minutes, which a ratio of medians takes in and a median of paired ratios mostly cancels. Pairs
- * where either run failed are left out, and so are pairs with a run over STEAL_WARN steal unless
- * every pair has one.
+ * A target's runs paired with NGINX's runs of the same round (runs interleave the targets, so each
+ * pair ran within seconds of each other). Pairs where either run failed are left out; `stolen`
+ * holds those with a run over STEAL_WARN steal, `quiet` the others.
  */
-export function pairedRatio(runs, nginxRuns) {
-  const pairs = [];
+export function pairRuns(runs, nginxRuns) {
+  const quiet = [];
+  const stolen = [];
   for (let i = 0; i < Math.min(runs.length, nginxRuns.length); i++) {
     const a = runs[i], b = nginxRuns[i];
-    if (a.error || b.error || !(b.rps > 0)) continue;
-    pairs.push({ ratio: a.rps / b.rps, quiet: (a.stealPct ?? 0) <= STEAL_WARN && (b.stealPct ?? 0) <= STEAL_WARN });
+    if (a.error || b.error || !(a.rps > 0 && b.rps > 0)) continue;
+    ((a.stealPct ?? 0) <= STEAL_WARN && (b.stealPct ?? 0) <= STEAL_WARN ? quiet : stolen).push([a, b]);
   }
-  const quiet = pairs.filter((p) => p.quiet);
-  return median((quiet.length ? quiet : pairs).map((p) => p.ratio));
+  return { quiet, stolen };
+}
+
+/**
+ * The median over runs of this target's req/s over NGINX's in the same run: the VM's speed drifts
+ * by ±10% over minutes, which a ratio of medians takes in and a median of paired ratios mostly
+ * cancels. Stolen pairs count only when every pair is stolen (as in summarize).
+ */
+export function pairedRatio(runs, nginxRuns) {
+  const { quiet, stolen } = pairRuns(runs, nginxRuns);
+  return median((quiet.length ? quiet : stolen).map(([a, b]) => a.rps / b.rps));
 }
 
 /** Steal (% of all CPU time) above which a run is repeated (run.mjs) and a table says its figures are unreliable. */
