@@ -23,11 +23,14 @@ import { everyFewReads } from '../util/io-clock.js';
  *   of garbage with no mark-compact in sight (RSS 74 -> 84 MiB over four 5 s runs, and rising).
  *   At 20%: a mark-compact every ~9 s (6-12 ms, mostly incremental), RSS flat at ~80 MiB.
  *   A `--heap-growing-percent` given at startup is the user's choice and is kept.
- * - Marking for the next full GC starts once 30% of that growth is used (through a task; at once
- *   past 50%, should the task not have run), not near its end as V8 does: at c=500 the old space
- *   then peaks ~3 MiB above what lives instead of ~10 (13 B to 1 MiB bodies: RSS peak 72-74 MiB
- *   instead of 76-78), for about three times the full GCs there (~2.4/s at 13 B, each 4-6 ms of
- *   pause). Both thresholds are set: with only the soft one V8 drops its own hard limit, and a long
+ * - Marking for the next full GC starts once 15% of that growth is used (through a task; at once
+ *   past 25%, should the task not have run), not near its end as V8 does: at c=500 the old space
+ *   then peaks a few MiB above what lives instead of ~10. At 30%/50% (13 B to 1 MiB bodies) the RSS
+ *   peaked at 72-74 MiB instead of 76-78, for about three times the full GCs at c=500 (~2.4/s at
+ *   13 B, each 4-6 ms of pause). 15%/25% took the peak of the bench's sequence (3 runs a cell, then
+ *   1 MiB c=500) from 74.5-76.8 MiB (5 processes) to 74.0-74.1 (2), for ~4.8 full GCs a second at
+ *   13 B c=500 (about 1% more of the core in pauses) and still none at 64 KiB c=10 and c=50.
+ *   Both thresholds are set: with only the soft one V8 drops its own hard limit, and a long
  *   synchronous stretch (no task runs) grew a test's old space to 340 MB. Triggers given at startup
  *   are kept.
  *
@@ -48,7 +51,7 @@ export function tuneGc(cores = os.availableParallelism(), setFlags: (flags: stri
 export const HEAP_GROWING_PERCENT = 20;
 
 /** Where marking for the next full GC starts, in percent of the old generation's allowed growth: by a task, and at once (see tuneGc). */
-export const MARKING_TRIGGERS = [30, 50] as const;
+export const MARKING_TRIGGERS = [15, 25] as const;
 
 /** node's own arguments and NODE_OPTIONS: the V8 flags given at startup. */
 function startupFlags(): string[] {
