@@ -9,8 +9,9 @@ if (!files.length || files.includes('-h') || files.includes('--help')) {
 
 Pools the runs of several bench results (bench/out/*.json) per protocol, size and connections:
 each target's run against NGINX's run of the same round (pairs with over 5% steal are left
-out when the cell has quieter ones). Prints the ratio of the pooled medians, the median of the paired ratios, their geometric
-mean with a 95% interval (Student's t on the logarithms), the p99 ratio and the largest RSS.`);
+out when the cell has quieter ones). Prints the ratio of the pooled medians, the median of the
+paired ratios, their geometric mean with a 95% interval (Student's t on the logarithms), the p99
+ratio and the largest RSS.`);
   process.exit(files.length ? 0 : 2);
 }
 const parsed = [];

@@ -187,8 +187,8 @@ test('with marking started early, the old space peaks lower; with the soft trigg
   const peak = (...flags: string[]): number => Number(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, ...flags], { encoding: 'utf8' }));
   const hgp = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
   const soft = `--incremental-marking-soft-trigger=${MARKING_TRIGGERS[0]}`;
-  // Measured: 36.5 MiB with the growing factor alone, 18.1 with both triggers (24.9 at 30/50), 65 with the soft one
-  // alone (340 with 40,000 objects alive).
+  // Measured: 36.5 MiB with the growing factor alone, 18.1 with both triggers (24.9 at 30/50), 65
+  // with the soft one alone (340 with 40,000 objects alive).
   const plain = peak(hgp);
   const triggered = peak(hgp, soft, `--incremental-marking-hard-trigger=${MARKING_TRIGGERS[1]}`);
   assert.ok(triggered < 0.85 * plain, `old space peak ${triggered} MiB with the triggers, ${plain} without`);
