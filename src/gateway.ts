@@ -26,7 +26,7 @@ import { busyPoller } from './util/busy-poll.js';
 
 /** Knobs for embedding and tests; a CLI user never needs them. */
 export interface GatewayOptions {
-  /** Clock in ms (default performance.now). */
+  /** Clock in ms (default: the monotonic clock, util/clock.ts). */
   now?: () => number;
   /** Uniform [0,1) source for balancers (default Math.random). */
   random?: () => number;

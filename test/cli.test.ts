@@ -94,14 +94,14 @@ test('run serves a config file, reloads on SIGHUP, refuses a bad reload, drains 
   assert.equal(await exited(proc), 0);
 });
 
-test('run on plain HTTP/1.1 loads none of Node\'s TLS, HTTP/2, node:http or crypto modules; a feature that needs one loads it', async (t) => {
+test('run on plain HTTP/1.1 with an access log loads none of Node\'s TLS, HTTP/2, node:http, crypto, DNS, perf_hooks or assert modules; a feature that needs one loads it', async (t) => {
   const a = await startOrigin('a');
   t.after(() => a.close());
   // Prints, as the process exits, which of those built-in modules it loaded.
-  const probe = `data:text/javascript,process.on('exit', () => process.stderr.write('LOADED=' + process.moduleLoadList.filter((m) => /^NativeModule (${LAZY_BUILTINS.join('|')})$/.test(m)).map((m) => m.slice(13)).join(',') + '\\n'));`;
+  const probe = `data:text/javascript,process.on('exit', () => process.stderr.write('LOADED=' + process.moduleLoadList.filter((m) => m.startsWith('NativeModule ') && [${[...LAZY_BUILTINS, 'perf_hooks', 'assert'].map((n) => `'${n}'`).join(',')}].includes(m.slice(13))).map((m) => m.slice(13)).join(',') + '\\n'));`;
   const loaded = async (extra: string): Promise<string[]> => {
     const file = join(dir, 'plain.yaml');
-    writeFileSync(file, `listeners:\n  - address: 127.0.0.1:0\nroutes:\n  - upstream: web\nupstreams:\n  web:\n${extra}    servers:\n      - address: ${a.address}\n`);
+    writeFileSync(file, `access_log: { path: ${join(dir, 'plain-access.log')}, format: combined }\nlisteners:\n  - address: 127.0.0.1:0\nroutes:\n  - upstream: web\nupstreams:\n  web:\n${extra}    servers:\n      - address: ${a.address}\n`);
     const { url, proc, stderr } = await startCli(['run', '--config', file], ['--import', probe]);
     t.after(() => proc.kill('SIGKILL'));
     assert.equal(await (await request(url)).body.text(), 'a');

@@ -1,5 +1,6 @@
-import { Resolver } from 'node:dns/promises';
+import type { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { dnsPromisesModule } from '../util/builtins.js';
 
 /** Per-query limits: a dead DNS server is noticed within about two seconds. */
 const QUERY_TIMEOUT_MS = 1000;
@@ -29,7 +30,7 @@ export class DnsClient {
   readonly #r: Resolver;
 
   constructor(server: string | undefined) {
-    this.#r = new Resolver({ timeout: QUERY_TIMEOUT_MS, tries: QUERY_TRIES });
+    this.#r = new (dnsPromisesModule().Resolver)({ timeout: QUERY_TIMEOUT_MS, tries: QUERY_TRIES });
     if (server !== undefined) this.#r.setServers([server]);
   }
 

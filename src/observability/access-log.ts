@@ -1,4 +1,4 @@
-import sonicBoom, { type SonicBoom } from 'sonic-boom';
+import { LogFile, writeAllSync } from './log-file.js';
 import { accessLine, isoNow } from './access-line.js';
 import { compileFormat } from './log-format.js';
 import { channels, logFields, type AccessRecord, type HostEvent, type LifecycleEvent, type ReloadEvent, type RetryEvent, type StreamRecord, type UpstreamEvent } from './events.js';
@@ -34,9 +34,9 @@ export class AccessLog {
    * Access lines are encoded straight into a 64 KiB buffer and written as one Buffer (no string
    * building or re-encoding), when it fills or within 200 ms when traffic is light.
    */
-  readonly #lines: SonicBoom;
-  /** Where event lines go: the access log itself with the json format, else standard error. */
-  readonly #events: SonicBoom;
+  readonly #lines: LogFile;
+  /** Event lines go to the access log itself with the json format, else to standard error. */
+  readonly #eventsApart: boolean;
   /** Access lines are ASCII (NGINX-style formats escape to it): encoded as latin1, which is cheaper. */
   readonly #ascii: boolean;
   #buf: Buffer = Buffer.allocUnsafe(BATCH);
@@ -60,13 +60,11 @@ export class AccessLog {
   #closing: Promise<void> | undefined;
 
   constructor(opts: AccessLogOptions) {
-    const toStdout = opts.path === '-' || opts.path === 'stdout';
-    this.#lines = new (sonicBoom as unknown as typeof SonicBoom)({ dest: toStdout ? 1 : opts.path, sync: false, mkdir: !toStdout, contentMode: 'buffer', maxWrite: BATCH });
-    this.#lines.on('write', this.#onWritten);
+    this.#lines = new LogFile(opts.path, this.#onWritten);
     const format = opts.format === undefined || opts.format === 'json' ? undefined : compileFormat(opts.format);
     if (typeof format === 'string') throw new Error(`access_log.format: ${format}`);
     this.#ascii = format?.ascii ?? false;
-    this.#events = format === undefined ? this.#lines : new (sonicBoom as unknown as typeof SonicBoom)({ dest: 2, sync: true });
+    this.#eventsApart = format !== undefined;
     if (format !== undefined) {
       logFields.names = this.#fieldNames = format.fields;
       this.#format = format.line;
@@ -137,7 +135,7 @@ export class AccessLog {
   #give(data: Buffer, batch: Buffer | null): void {
     this.#given += data.length;
     this.#held.push([batch, this.#given]);
-    this.#lines.write(data as unknown as string);
+    this.#lines.write(data);
   }
 
   readonly #onWritten = (n: number): void => {
@@ -166,8 +164,8 @@ export class AccessLog {
   /** An event line (pino's shape: numeric level first), written at once (with what is batched, when they share a place). */
   #event(level: number, fields: object): void {
     const line = `${JSON.stringify({ level, ...fields })}\n`;
-    if (this.#events !== this.#lines) {
-      this.#events.write(line);
+    if (this.#eventsApart) {
+      writeAllSync(2, line);
       return;
     }
     this.#lineUp();
@@ -194,18 +192,8 @@ export class AccessLog {
     this.#subs = [];
     // Another log (a second gateway in this process) may have set them since.
     if (logFields.names === this.#fieldNames) logFields.names = [];
-    const lines = this.#lines;
-    return (this.#closing = new Promise((resolve) => {
-      const timer = setTimeout(done, waitMs).unref();
-      function done(): void {
-        clearTimeout(timer);
-        lines.off('close', done);
-        lines.off('error', done);
-        resolve();
-      }
-      lines.once('close', done);
-      lines.once('error', done);
-      lines.end();
-    }));
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs).unref()));
+    return (this.#closing = Promise.race([this.#lines.end(), stuck]).finally(() => clearTimeout(timer)));
   }
 }

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../util/clock.js';
 import net from 'node:net';
 import { fork } from 'node:child_process';
 import { channels } from '../observability/events.js';
@@ -53,7 +53,7 @@ export class AcceptBoost {
 
   readonly #seen = (): void => {
     if (this.#state !== 'watching') return;
-    const now = performance.now();
+    const now = monotonicMs();
     if (now - this.#since > WINDOW_MS) {
       this.#since = now;
       this.#count = 0;

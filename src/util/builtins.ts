@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 
 /**
- * Node's modules for TLS, HTTP/2, the node:http server and client, and crypto, loaded the first
+ * Node's modules for TLS, HTTP/2, the node:http server and client, crypto and DNS, loaded the first
  * time a feature that needs one runs (a TLS or HTTP/2 listener, an HTTPS or HTTP/2 upstream, a
- * health check over HTTP, HTTP/2 or TLS, the `node` engine, ACME, sticky cookies), not at startup:
- * a plain HTTP/1.1 proxy on the lean engine never loads them. Loading all five costs about 1 MiB of
+ * health check over HTTP, HTTP/2 or TLS, the `node` engine, ACME, sticky cookies, DNS discovery),
+ * not at startup: a plain HTTP/1.1 proxy on the lean engine never loads them. Loading the first five costs about 1 MiB of
  * heap, a few hundred KiB of OpenSSL's and nghttp2's memory and ~1 MiB of node's executable pages
  * (measured on Node 20: RSS 2.2 MiB lower at rest). Each is a plain `require` of a built-in module.
  */
@@ -21,6 +21,13 @@ export const httpModule = onFirstUse<typeof import('node:http')>('node:http');
 export const httpsModule = onFirstUse<typeof import('node:https')>('node:https');
 export const http2Module = onFirstUse<typeof import('node:http2')>('node:http2');
 export const cryptoModule = onFirstUse<typeof import('node:crypto')>('node:crypto');
+/**
+ * node:util, for a failed write's error code. Required, not imported: its ES module facade reads
+ * every export, which loads parseArgs's and MIMEType's modules (~30 KB of source) for nothing.
+ */
+export const utilModule = onFirstUse<typeof import('node:util')>('node:util');
+/** DNS discovery's resolver (servers with `resolve: true`). */
+export const dnsPromisesModule = onFirstUse<typeof import('node:dns/promises')>('node:dns/promises');
 
 /** The built-in modules above, as Node names them in `process.moduleLoadList` (for tests). */
-export const LAZY_BUILTINS = ['tls', 'http', 'https', 'http2', 'crypto'] as const;
+export const LAZY_BUILTINS = ['tls', 'http', 'https', 'http2', 'crypto', 'dns/promises'] as const;

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from './clock.js';
 
 /**
  * Busy polling, as HAProxy's `busy-polling`: while traffic flows the event loop does not go to
@@ -22,7 +22,7 @@ export interface PollerDeps {
   schedule(fn: () => void): void;
 }
 
-const realDeps: PollerDeps = { now: () => performance.now(), schedule: (fn) => void setImmediate(fn) };
+const realDeps: PollerDeps = { now: monotonicMs, schedule: (fn) => void setImmediate(fn) };
 
 export class BusyPoller {
   #enabled = false;

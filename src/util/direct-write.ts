@@ -1,7 +1,7 @@
 import { writeSync, writevSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { handleOf } from './net-symbols.js';
+import { utilModule } from './builtins.js';
 
 /** Node's write request object (stream_wrap's WriteWrap), as much of it as is used here. */
 interface WriteReq {
@@ -75,7 +75,7 @@ function onComplete(this: WriteReq, status: number): void {
 function writeError(errno: number): Error {
   let code: string;
   try {
-    code = getSystemErrorName(errno);
+    code = utilModule().getSystemErrorName(errno);
   } catch {
     code = 'EIO';
   }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from './clock.js';
 import { everyFewReads, ioBegin, ioEnd, ioNow, READS_PER_HOOK } from './io-clock.js';
 
-/** Waits until performance.now() has moved past `t`. */
+/** Waits until monotonicMs() has moved past `t`. */
 function after(t: number): void {
-  while (performance.now() <= t);
+  while (monotonicMs() <= t);
 }
 
 test('ioNow: one reading per read callback, the clock itself outside one', () => {

@@ -1,9 +1,9 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from './clock.js';
 import { busyPoller } from './busy-poll.js';
 
 /**
- * performance.now(), read at most once per read callback. Handling one read (a request head, or
- * a response that completes an exchange) asked the clock up to five times within a few
+ * The monotonic clock (clock.ts), read at most once per read callback. Handling one read (a
+ * request head, or a response that completes an exchange) asked the clock up to five times within a few
  * microseconds: for the attempt's header and end times, and for the upstream connection's next
  * deadlines. Each reading is a clock_gettime, ~65 ns on a VM's clock source. NGINX, likewise,
  * reads the time once per event-loop iteration.
@@ -14,8 +14,8 @@ let inIo = false;
 let cached = -1;
 
 export function ioNow(): number {
-  if (!inIo) return performance.now();
-  if (cached < 0) cached = performance.now();
+  if (!inIo) return monotonicMs();
+  if (cached < 0) cached = monotonicMs();
   return cached;
 }
 

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../../util/clock.js';
 import type { ServerHttp2Session } from 'node:http2';
 import { http2Module } from '../../util/builtins.js';
 import { channels } from '../../observability/events.js';
@@ -8,7 +8,7 @@ import { channels } from '../../observability/events.js';
  * the response is done) per second, per connection; past `maxPerSecond` the connection is closed
  * with GOAWAY ENHANCE_YOUR_CALM. Streams over max_concurrent_streams are refused by nghttp2 itself.
  */
-export function guardResets(session: ServerHttp2Session, maxPerSecond: number, now: () => number = performance.now.bind(performance)): void {
+export function guardResets(session: ServerHttp2Session, maxPerSecond: number, now: () => number = monotonicMs): void {
   let windowStart = now();
   let count = 0;
   session.on('stream', (stream) => {

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../../util/clock.js';
 import net from 'node:net';
 import type tls from 'node:tls';
 import { bind, boundPort } from '../bind.js';
@@ -68,7 +68,7 @@ export class LeanListener {
     const handle = opts.handle ?? ((req: LeanRequest, res: LeanResponse) => serveRequest(runtime(), req, res, opts.tls ? 'https' : 'http'));
     const continueOk = opts.continueOk ?? ((req: LeanRequest) => inviteBody(runtime(), req));
     this.#ctx = {
-      now: performance.now(),
+      now: monotonicMs(),
       closing: false,
       headMs: t.headMs ?? 30_000,
       idleMs: t.idleMs ?? 60_000,
@@ -139,7 +139,7 @@ export class LeanListener {
   #startTick(): void {
     if (this.#tick) return;
     this.#tick = setInterval(() => {
-      const now = (this.#ctx.now = performance.now());
+      const now = (this.#ctx.now = monotonicMs());
       for (const c of this.#conns) c.check(now);
     }, this.#tickMs);
     this.#tick.unref();
