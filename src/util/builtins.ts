@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 
 /**
- * Node's modules for TLS, HTTP/2, the node:http server and client, crypto and DNS, loaded the first
- * time a feature that needs one runs (a TLS or HTTP/2 listener, an HTTPS or HTTP/2 upstream, a
- * health check over HTTP, HTTP/2 or TLS, the `node` engine, ACME, sticky cookies, DNS discovery),
- * not at startup: a plain HTTP/1.1 proxy on the lean engine never loads them. Loading the first five costs about 1 MiB of
- * heap, a few hundred KiB of OpenSSL's and nghttp2's memory and ~1 MiB of node's executable pages
- * (measured on Node 20: RSS 2.2 MiB lower at rest). Each is a plain `require` of a built-in module.
+ * Node's modules for TLS, HTTP/2, the node:http server and client, crypto and DNS, loaded the
+ * first time a feature that needs one runs (a TLS or HTTP/2 listener, an HTTPS or HTTP/2 upstream,
+ * a health check over HTTP, HTTP/2 or TLS, the `node` engine, ACME, sticky cookies, DNS
+ * discovery), not at startup: a plain HTTP/1.1 proxy on the lean engine never loads them. Loading
+ * the first five costs about 1 MiB of heap, a few hundred KiB of OpenSSL's and nghttp2's memory
+ * and ~1 MiB of node's executable pages (measured on Node 20: RSS 2.2 MiB lower at rest). Each is
+ * a plain `require` of a built-in module.
  */
 const load = createRequire(import.meta.url);
 
