@@ -82,7 +82,7 @@ export const configSchema = object(
         enabled: bool({ default: true, doc: 'Write one line per request. Turn it off when another layer already logs requests.' }),
         path: string({
           default: '-',
-          doc: 'Where to write it: `-` or `stdout` for standard output (containers, systemd), otherwise a file path (appended to).',
+          doc: 'Where to write it: `-` or `stdout` for standard output (containers, systemd), otherwise a file path (appended to; its folder is made if missing). A file that cannot be opened or written is reported once on standard error and its lines are dropped: serving goes on.',
         }),
         format: string({
           default: 'json',

@@ -30,5 +30,8 @@ export const utilModule = onFirstUse<typeof import('node:util')>('node:util');
 /** DNS discovery's resolver (servers with `resolve: true`). */
 export const dnsPromisesModule = onFirstUse<typeof import('node:dns/promises')>('node:dns/promises');
 
-/** The built-in modules above, as Node names them in `process.moduleLoadList` (for tests). */
+/**
+ * The feature modules above, as Node names them in `process.moduleLoadList` (for tests); node:util
+ * is left out, as node itself may load it.
+ */
 export const LAZY_BUILTINS = ['tls', 'http', 'https', 'http2', 'crypto', 'dns/promises'] as const;
