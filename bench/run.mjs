@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { which, installCleanupHandlers, registerTempDir, stopAll, stop, capture, isShuttingDown } from './lib/procs.mjs';
-import { freePorts, verifyBody, startSampler, cpusAllowed } from './lib/probe.mjs';
+import { freePorts, verifyBody, startSampler, cpusAllowed, cpuBusyTicks } from './lib/probe.mjs';
 import { originConf, proxyConf, writeBodies, startNginx, nginxVersion } from './lib/nginx.mjs';
 import { startHeadwater } from './lib/headwater.mjs';
 import { runWrk, wrkVersion } from './lib/wrk.mjs';
@@ -187,6 +187,7 @@ async function main() {
               cells[name].runs.push(r);
               log(`${label} ${Math.round(r.rps).toString().padStart(8)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms` +
                 (r.maxRssKiB ? `  rss ${(r.maxRssKiB / 1024).toFixed(1)} MiB (anon ${((r.maxAnonKiB ?? 0) / 1024).toFixed(1)})  cpu ${Math.round(r.cpuPct)}%` : '') +
+                (r.loadUsPerReq != null ? `  load ${r.loadUsPerReq.toFixed(1)} us/req` : '') +
                 (r.stealPct != null ? `  steal ${Math.round(r.stealPct)}%` : '') +
                 (r.errors ? `  errors ${r.errors}` : ''));
             } catch (e) {
@@ -238,6 +239,7 @@ async function measure(url, protocol, conns, entry, clkTck, tmp) {
     : runWrk({ ...base, wrkBin: bins.wrk, seconds }));
   if (opts.warmup > 0) await once(opts.warmup, true);
   const sampler = entry ? startSampler(entry.child.pid, { clkTck }) : null;
+  const load0 = taskset ? cpuBusyTicks(LOAD_CPU) : null;
   let r;
   try {
     r = await once(opts.duration);
@@ -245,6 +247,11 @@ async function measure(url, protocol, conns, entry, clkTck, tmp) {
     const s = sampler ? sampler.stop() : null;
     if (r && s) Object.assign(r, s);
   }
+  // The load core's busy time per request: what wrk and the origins spent on each request (with
+  // the kernel's share of the loopback), which a proxy can raise without being busy itself.
+  const load1 = load0 != null ? cpuBusyTicks(LOAD_CPU) : null;
+  const n = r.requests ?? r.rps * opts.duration;
+  r.loadUsPerReq = load0 != null && load1 != null && n > 0 ? ((load1 - load0) / clkTck) * 1e6 / n : null;
   delete r.raw;
   return r;
 }

@@ -151,6 +151,19 @@ export function cpuTicks() {
 }
 
 /**
+ * Busy clock ticks of one CPU (user, nice, system, irq and softirq of its `cpuN` line in
+ * /proc/stat; idle, iowait and steal left out), or null where there is no such line.
+ */
+export function cpuBusyTicks(cpu) {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+    if (!line) return null;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    return v[0] + v[1] + v[2] + v[5] + v[6];
+  } catch { return null; }
+}
+
+/**
  * Sample a process tree every `intervalMs` while a run is in progress. Returns { stop() } whose
  * stop() yields { maxRssKiB, maxAnonKiB, cpuPct, stealPct } (CPU% of one core over the sampled
  * window; steal as a share of all CPUs' time in it, null without /proc/stat).
