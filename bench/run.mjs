@@ -187,7 +187,7 @@ async function main() {
               cells[name].runs.push(r);
               log(`${label} ${Math.round(r.rps).toString().padStart(8)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms` +
                 (r.maxRssKiB ? `  rss ${(r.maxRssKiB / 1024).toFixed(1)} MiB (anon ${((r.maxAnonKiB ?? 0) / 1024).toFixed(1)})  cpu ${Math.round(r.cpuPct)}%` : '') +
-                (r.loadUsPerReq != null ? `  load ${r.loadUsPerReq.toFixed(1)} us/req` : '') +
+                (r.loadCpuPct != null ? `  load cpu ${Math.round(r.loadCpuPct)}% (${(r.loadUsPerReq ?? 0).toFixed(1)} us/req)` : '') +
                 (r.stealPct != null ? `  steal ${Math.round(r.stealPct)}%` : '') +
                 (r.errors ? `  errors ${r.errors}` : ''));
             } catch (e) {
@@ -240,6 +240,7 @@ async function measure(url, protocol, conns, entry, clkTck, tmp) {
   if (opts.warmup > 0) await once(opts.warmup, true);
   const sampler = entry ? startSampler(entry.child.pid, { clkTck }) : null;
   const load0 = taskset ? cpuBusyTicks(LOAD_CPU) : null;
+  const t0 = process.hrtime.bigint();
   let r;
   try {
     r = await once(opts.duration);
@@ -247,11 +248,15 @@ async function measure(url, protocol, conns, entry, clkTck, tmp) {
     const s = sampler ? sampler.stop() : null;
     if (r && s) Object.assign(r, s);
   }
-  // The load core's busy time per request: what wrk and the origins spent on each request (with
-  // the kernel's share of the loopback), which a proxy can raise without being busy itself.
+  // The load core (wrk and the origins, with the kernel's share of the loopback): its busy share
+  // of the run, and its busy time per request. A proxy can raise the latter without being busy
+  // itself; where the load core is saturated, that is what its throughput pays.
   const load1 = load0 != null ? cpuBusyTicks(LOAD_CPU) : null;
+  const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const busySec = load0 != null && load1 != null ? (load1 - load0) / clkTck : null;
   const n = r.requests ?? r.rps * opts.duration;
-  r.loadUsPerReq = load0 != null && load1 != null && n > 0 ? ((load1 - load0) / clkTck) * 1e6 / n : null;
+  r.loadCpuPct = busySec != null ? Math.min(100, (busySec / wallSec) * 100) : null;
+  r.loadUsPerReq = busySec != null && n > 0 ? (busySec * 1e6) / n : null;
   delete r.raw;
   return r;
 }

@@ -39,6 +39,7 @@ export function summarize(runs) {
     p99: median(used.map((r) => r.p99)),
     spreadPct: med ? ((Math.max(...rpsList) - Math.min(...rpsList)) / med) * 100 : 0,
     cpuPct: median(used.map((r) => r.cpuPct)),
+    loadCpuPct: median(used.map((r) => r.loadCpuPct)),
     loadUsPerReq: median(used.map((r) => r.loadUsPerReq)),
     stealPct: used.some((r) => r.stealPct != null) ? median(used.map((r) => r.stealPct ?? 0)) : null,
     maxRssKiB: max('maxRssKiB'),
@@ -92,7 +93,7 @@ const fmtMiB = (kib) => (kib == null ? '-' : `${(kib / 1024).toFixed(1)} MiB`);
  */
 export function formatTable({ protocol = 'h1', size, conns, duration, runs, cells }) {
   const ng = cells.nginx && cells.nginx.summary;
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'paired', 'p99 vs nginx', 'spread', 'proxy CPU', 'load us/req', 'steal', 'max RSS', 'anon RSS', 'errors'];
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs nginx', 'paired', 'p99 vs nginx', 'spread', 'proxy CPU', 'load CPU', 'steal', 'max RSS', 'anon RSS', 'errors'];
   const rows = [];
   const notes = [];
   for (const [target, cell] of Object.entries(cells)) {
@@ -113,7 +114,7 @@ export function formatTable({ protocol = 'h1', size, conns, duration, runs, cell
       fmtRatio(ng && ng.p99 ? s.p99 / ng.p99 : null),
       s.runs > 1 ? `±${(s.spreadPct / 2).toFixed(1)}%` : '-',
       isProxy && s.cpuPct != null ? `${Math.round(s.cpuPct)}%` : '-',
-      s.loadUsPerReq != null ? s.loadUsPerReq.toFixed(1) : '-',
+      s.loadCpuPct != null ? `${Math.round(s.loadCpuPct)}%` : '-',
       s.stealPct != null ? `${Math.round(s.stealPct)}%` : '-',
       isProxy ? fmtMiB(s.maxRssKiB) : '-',
       isProxy ? fmtMiB(s.maxAnonKiB) : '-',
