@@ -137,17 +137,22 @@ export function cpusAllowed(pid) {
   } catch { return '?'; }
 }
 
+/** The numbers of /proc/stat's line `name` ('cpu' for all CPUs together, 'cpu1' for one), or null. */
+function statLine(name) {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? line.trim().split(/\s+/).slice(1).map(Number) : null;
+  } catch { return null; }
+}
+
 /**
  * Steal and total clock ticks of all CPUs together, from /proc/stat (null where there is none).
  * Steal is time the hypervisor gave this VM's vCPUs to someone else: a run with much of it
  * measured the host's load as much as the proxy.
  */
 export function cpuTicks() {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    return { steal: v[7] ?? 0, total: v.reduce((a, b) => a + b, 0) };
-  } catch { return null; }
+  const v = statLine('cpu')?.slice(0, 8);
+  return v ? { steal: v[7] ?? 0, total: v.reduce((a, b) => a + b, 0) } : null;
 }
 
 /**
@@ -155,12 +160,8 @@ export function cpuTicks() {
  * /proc/stat; idle, iowait and steal left out), or null where there is no such line.
  */
 export function cpuBusyTicks(cpu) {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
-    if (!line) return null;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    return v[0] + v[1] + v[2] + v[5] + v[6];
-  } catch { return null; }
+  const v = statLine(`cpu${cpu}`);
+  return v ? v[0] + v[1] + v[2] + v[5] + v[6] : null;
 }
 
 /**
