@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { which, installCleanupHandlers, registerTempDir, stopAll, stop, capture, isShuttingDown } from './lib/procs.mjs';
-import { freePorts, verifyBody, startSampler, cpusAllowed, cpuBusyTicks } from './lib/probe.mjs';
+import { freePorts, verifyBody, startSampler, startLoadProbe, cpusAllowed } from './lib/probe.mjs';
 import { originConf, proxyConf, writeBodies, startNginx, nginxVersion } from './lib/nginx.mjs';
 import { startHeadwater } from './lib/headwater.mjs';
 import { runWrk, wrkVersion } from './lib/wrk.mjs';
@@ -102,7 +102,8 @@ async function main() {
       skipped.headwater = hw.skip;
       log(`bench: SKIPPING headwater: ${hw.skip}`);
     } else {
-      targets.headwater = { port: hwPort, tlsPort: hwTls, h2Port: hwH2, entry: hw.entry };
+      // With workers it shares the load core, whose busy share would then count it too.
+      targets.headwater = { port: hwPort, tlsPort: hwTls, h2Port: hwH2, entry: hw.entry, onLoadCore: (opts.workers ?? 1) > 1 };
     }
   }
   // Every target must serve every body exactly, or its numbers mean nothing.
@@ -174,12 +175,12 @@ async function main() {
             const label = `  ${protocol.padEnd(3)} ${sizeLabel(size).padStart(8)} c${conns} run ${run}/${opts.runs} ${name.padEnd(9)}`;
             try {
               const url = `${urlFor(t, protocol, name)}/${size}`;
-              let r = await measure(url, protocol, conns, t.entry, clkTck, tmp);
+              let r = await measure(url, protocol, conns, t, clkTck, tmp);
               // The host took the CPU (steal): pause, so it may calm down, and measure again.
               for (let retry = 1; retry <= opts.stealRetries && r.stealPct != null && r.stealPct > STEAL_WARN; retry++) {
                 log(`${label} steal ${Math.round(r.stealPct)}% (${Math.round(r.rps)} req/s): pausing ${STEAL_PAUSE_S} s and measuring again (${retry}/${opts.stealRetries})`);
                 await new Promise((res) => setTimeout(res, STEAL_PAUSE_S * 1000));
-                const again = { ...(await measure(url, protocol, conns, t.entry, clkTck, tmp)), stealRetries: retry };
+                const again = { ...(await measure(url, protocol, conns, t, clkTck, tmp)), stealRetries: retry };
                 // Keep the try with the least steal (a retry can land in a busier moment).
                 if (again.stealPct == null || again.stealPct <= r.stealPct) r = again;
                 else r = { ...r, stealRetries: retry };
@@ -227,8 +228,12 @@ function urlFor(t, protocol, name) {
   return `https://127.0.0.1:${protocol === 'tls' ? t.tlsPort : t.h2Port}`;
 }
 
-/** One measured run (after an optional warm-up), with the target's CPU and RSS sampled meanwhile. */
-async function measure(url, protocol, conns, entry, clkTck, tmp) {
+/**
+ * One measured run (after an optional warm-up) of target `t`, with its CPU and RSS sampled
+ * meanwhile, and the load core's busy share when the target is not on that core.
+ */
+async function measure(url, protocol, conns, t, clkTck, tmp) {
+  const { entry } = t;
   const base = { tasksetBin: taskset, cpu: LOAD_CPU, url, conns };
   const once = (seconds, warmup = false) => (protocol === 'h2'
     ? runH2load({
@@ -239,8 +244,7 @@ async function measure(url, protocol, conns, entry, clkTck, tmp) {
     : runWrk({ ...base, wrkBin: bins.wrk, seconds }));
   if (opts.warmup > 0) await once(opts.warmup, true);
   const sampler = entry ? startSampler(entry.child.pid, { clkTck }) : null;
-  const load0 = taskset ? cpuBusyTicks(LOAD_CPU) : null;
-  const t0 = process.hrtime.bigint();
+  const load = taskset && !t.onLoadCore ? startLoadProbe(LOAD_CPU, { clkTck }) : null;
   let r;
   try {
     r = await once(opts.duration);
@@ -248,15 +252,7 @@ async function measure(url, protocol, conns, entry, clkTck, tmp) {
     const s = sampler ? sampler.stop() : null;
     if (r && s) Object.assign(r, s);
   }
-  // The load core (wrk and the origins, with the kernel's share of the loopback): its busy share
-  // of the run, and its busy time per request. A proxy can raise the latter without being busy
-  // itself; where the load core is saturated, that is what its throughput pays.
-  const load1 = load0 != null ? cpuBusyTicks(LOAD_CPU) : null;
-  const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
-  const busySec = load0 != null && load1 != null ? (load1 - load0) / clkTck : null;
-  const n = r.requests ?? r.rps * opts.duration;
-  r.loadCpuPct = busySec != null ? Math.min(100, (busySec / wallSec) * 100) : null;
-  r.loadUsPerReq = busySec != null && n > 0 ? (busySec * 1e6) / n : null;
+  Object.assign(r, load ? load.stop(r.requests ?? r.rps * opts.duration) : { loadCpuPct: null, loadUsPerReq: null });
   delete r.raw;
   return r;
 }

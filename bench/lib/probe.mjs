@@ -159,9 +159,32 @@ export function cpuTicks() {
  * Busy clock ticks of one CPU (user, nice, system, irq and softirq of its `cpuN` line in
  * /proc/stat; idle, iowait and steal left out), or null where there is no such line.
  */
-export function cpuBusyTicks(cpu) {
+function cpuBusyTicks(cpu) {
   const v = statLine(`cpu${cpu}`);
   return v ? v[0] + v[1] + v[2] + v[5] + v[6] : null;
+}
+
+/**
+ * Watch how busy CPU `cpu` (the load core: wrk and the origins) is while a run is in progress.
+ * Returns { stop(requests) } whose stop() yields { loadCpuPct, loadUsPerReq }: the core's busy share
+ * of the window, and its busy time per request (where the core is saturated, that is just the
+ * inverse of the throughput), each null where /proc/stat has no such CPU.
+ */
+export function startLoadProbe(cpu, { clkTck = 100 } = {}) {
+  const t0 = process.hrtime.bigint();
+  const busy0 = cpuBusyTicks(cpu);
+  return {
+    stop(requests) {
+      const busy1 = cpuBusyTicks(cpu);
+      if (busy0 == null || busy1 == null) return { loadCpuPct: null, loadUsPerReq: null };
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const busySec = (busy1 - busy0) / clkTck;
+      return {
+        loadCpuPct: secs > 0 ? Math.min(100, (busySec / secs) * 100) : null,
+        loadUsPerReq: requests > 0 ? (busySec * 1e6) / requests : null,
+      };
+    },
+  };
 }
 
 /**

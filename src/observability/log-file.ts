@@ -124,8 +124,8 @@ export class LogFile {
 
 /**
  * Write `text` to descriptor `fd` at once and in full (an event line to standard error), retrying
- * a full non-blocking pipe up to 1,000 times in a row; gives up silently after that, as nowhere
- * is left to say so.
+ * a full non-blocking pipe; gives up silently after 1,000 write attempts in all (partial ones
+ * count), as nowhere is left to say so.
  */
 export function writeAllSync(fd: number, text: string): void {
   let buf = Buffer.from(text);
